@@ -1,0 +1,98 @@
+import type { Mode, Tick } from '../streams';
+
+/** How books reach clients. */
+export interface FrameOptions {
+  /** Broker label carried by every `market_data` frame. */
+  readonly broker: string;
+  /**
+   * Deliver books as `depth: { buy, sell }` with `{ price, quantity, orders }` levels whatever shape
+   * they arrived in (protocol.md [fix]). Default true; false passes `bids`/`asks` through.
+   */
+  readonly booksAsDepth?: boolean;
+  /**
+   * Leave the book arrays out of a Depth tick delivered to a client that holds only LTP or Quote
+   * (protocol.md [ext]). Default true.
+   */
+  readonly omitBooksBelowDepth?: boolean;
+}
+
+const BOOK_FIELDS = ['depth', 'bids', 'asks'] as const;
+
+/** True when the payload carries an order book in any accepted shape. */
+export function hasBook(data: Record<string, unknown>): boolean {
+  return data['depth'] !== undefined || data['bids'] !== undefined || data['asks'] !== undefined;
+}
+
+/** `data` without its book arrays (a shallow copy), for clients that did not ask for books. */
+export function withoutBook(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k in data) {
+    if (!(BOOK_FIELDS as readonly string[]).includes(k) && Object.prototype.hasOwnProperty.call(data, k)) out[k] = data[k];
+  }
+  return out;
+}
+
+function levelObject(level: unknown): unknown {
+  if (!Array.isArray(level)) return level;
+  const price = Number(level[0]);
+  const quantity = Number(level[1]);
+  return level.length > 2 ? { price, quantity, orders: Number(level[2]) } : { price, quantity };
+}
+
+/**
+ * Converts `bids`/`asks` books (level objects or `[price, quantity]` pairs) into
+ * `depth: { buy, sell }` with level objects; a payload already in `depth` shape is returned as is.
+ */
+export function toDepthShape(data: Record<string, unknown>): Record<string, unknown> {
+  const bids = data['bids'];
+  const asks = data['asks'];
+  if (data['depth'] !== undefined || (!Array.isArray(bids) && !Array.isArray(asks))) return data;
+  const out: Record<string, unknown> = {};
+  for (const k in data) if (k !== 'bids' && k !== 'asks' && Object.prototype.hasOwnProperty.call(data, k)) out[k] = data[k];
+  out['depth'] = {
+    buy: Array.isArray(bids) ? bids.map(levelObject) : [],
+    sell: Array.isArray(asks) ? asks.map(levelObject) : [],
+  };
+  return out;
+}
+
+/**
+ * Builds the JSON text of `data` for one delivered mode, once per tick: the payload's own text when
+ * nothing in it changes, otherwise one `JSON.stringify`.
+ */
+export class TickEncoder {
+  private full: string | undefined;
+  private lean: string | undefined;
+
+  constructor(
+    private readonly tick: Tick,
+    private readonly options: FrameOptions,
+  ) {}
+
+  /** The `data` JSON for a frame tagged `mode`. */
+  dataJson(mode: Mode): string {
+    const { tick, options } = this;
+    const book = tick.mode === 3 && hasBook(tick.data);
+    if (book && mode < 3 && options.omitBooksBelowDepth !== false) {
+      return (this.lean ??= JSON.stringify(withoutBook(tick.data)));
+    }
+    if (this.full !== undefined) return this.full;
+    if (book && options.booksAsDepth !== false) {
+      const shaped = toDepthShape(tick.data);
+      this.full = shaped === tick.data && tick.json !== undefined ? tick.json : JSON.stringify(shaped);
+    } else {
+      this.full = tick.json ?? JSON.stringify(tick.data);
+    }
+    return this.full;
+  }
+}
+
+/** The constant head of a `market_data` frame for one (exchange, symbol, delivered mode). */
+export function frameHead(exchange: string, symbol: string, mode: Mode): string {
+  return `{"type":"market_data","symbol":${JSON.stringify(symbol)},"exchange":${JSON.stringify(exchange)},"mode":${mode},"seq":`;
+}
+
+/** The constant tail of every `market_data` frame of one broker. */
+export function frameTail(broker: string): string {
+  return `,"broker":${JSON.stringify(broker)}}`;
+}
