@@ -25,7 +25,8 @@ export function hasBook(data: Record<string, unknown>): boolean {
 
 /** `data` without its book arrays (a shallow copy), for clients that did not ask for books. */
 export function withoutBook(data: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // Null prototype: a `__proto__` key from the feed stays a plain field.
+  const out: Record<string, unknown> = Object.create(null);
   for (const k in data) {
     if (!(BOOK_FIELDS as readonly string[]).includes(k) && Object.prototype.hasOwnProperty.call(data, k)) out[k] = data[k];
   }
@@ -47,7 +48,7 @@ export function toDepthShape(data: Record<string, unknown>): Record<string, unkn
   const bids = data['bids'];
   const asks = data['asks'];
   if (data['depth'] !== undefined || (!Array.isArray(bids) && !Array.isArray(asks))) return data;
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const k in data) if (k !== 'bids' && k !== 'asks' && Object.prototype.hasOwnProperty.call(data, k)) out[k] = data[k];
   out['depth'] = {
     buy: Array.isArray(bids) ? bids.map(levelObject) : [],

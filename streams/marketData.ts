@@ -1,7 +1,7 @@
 import { asyncScheduler, filter, map, type Observable, type OperatorFunction, pipe, type SchedulerLike } from 'rxjs';
 import type { Mode } from './mode';
 import { DEFAULT_MAX_LEVELS, normalizeBook } from './normalizeBook';
-import { formatTopic, type ParseTopicOptions, topicParser } from './topic';
+import { formatTopic, type ParseTopicOptions, type TopicKey, topicParser } from './topic';
 import { throttleByKey } from './throttleByKey';
 
 /** One message as the feed delivers it: a topic and its undecoded payload. */
@@ -41,6 +41,11 @@ export interface MarketDataOptions extends ParseTopicOptions {
   readonly scheduler?: SchedulerLike;
   /** Told of every message that is skipped, and why. Never called for a good message. */
   readonly onInvalid?: (reason: InvalidReason, raw: RawTick) => void;
+  /**
+   * Told of every message whose topic parses, before the throttle (e.g. to count ticks in by mode).
+   * Gets the cached key, so it costs no parsing.
+   */
+  readonly onParsed?: (key: TopicKey, raw: RawTick) => void;
 }
 
 interface KeyEntry {
@@ -67,6 +72,7 @@ export function marketTicks(options: MarketDataOptions = {}): OperatorFunction<R
   const maxLevels = options.maxLevels ?? DEFAULT_MAX_LEVELS;
   const scheduler = options.scheduler ?? asyncScheduler;
   const onInvalid = options.onInvalid;
+  const onParsed = options.onParsed;
   const parse = topicParser(options);
   const cache = new Map<string, KeyEntry | null>();
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -123,9 +129,13 @@ export function marketTicks(options: MarketDataOptions = {}): OperatorFunction<R
 
   return pipe(
     filter((raw: RawTick) => {
-      if (raw !== null && typeof raw === 'object' && entryOf(raw.topic) !== null) return true;
-      report('topic', raw);
-      return false;
+      const entry = raw !== null && typeof raw === 'object' ? entryOf(raw.topic) : null;
+      if (entry === null) {
+        report('topic', raw);
+        return false;
+      }
+      onParsed?.(entry, raw);
+      return true;
     }),
     throttleByKey((raw: RawTick) => (entryOf(raw.topic) as KeyEntry).key, throttleMs, {
       idleMs: options.idleMs,

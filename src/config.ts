@@ -1,0 +1,348 @@
+import { readFileSync } from 'node:fs';
+import { DEFAULT_TWO_SEGMENT_EXCHANGES } from '../streams';
+
+/** A configured API key: who it belongs to and which broker label that user sees. */
+export interface ApiKey {
+  readonly key: string;
+  readonly userId: string;
+  readonly broker: string;
+}
+
+/** Everything `tickcast serve` (and `demo`) runs with. Parsed once, validated, frozen. */
+export interface ServeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly zmqBind: string | undefined;
+  readonly zmqConnect: readonly string[];
+  readonly zmqRcvHwm: number;
+  readonly nats: string | undefined;
+  readonly apiKeys: readonly ApiKey[];
+  readonly broker: string;
+  readonly throttleMs: number;
+  readonly maxDepth: number;
+  readonly authGraceS: number;
+  readonly pingIntervalS: number;
+  readonly maxFrameBytes: number;
+  readonly maxSubscriptions: number;
+  readonly maxClients: number;
+  readonly controlRate: number;
+  readonly controlBurst: number;
+  readonly floodCloseS: number;
+  readonly staleAfterS: number;
+  readonly slowSoftBytes: number;
+  readonly slowHardBytes: number;
+  readonly slowMaxS: number;
+  readonly perMessageDeflate: boolean;
+  readonly booksAsDepth: boolean;
+  readonly omitBooksBelowDepth: boolean;
+  readonly twoSegmentExchanges: readonly string[];
+  readonly dashboard: boolean;
+  readonly logLevel: string;
+  readonly statsIntervalS: number;
+  readonly shutdownGraceMs: number;
+}
+
+/** Thrown for bad configuration; the message names the flag and says what to do. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
+
+/** One command-line option: its flag, its env var, its default and what it means. */
+export interface OptionSpec {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly help: string;
+  readonly default?: string | number | boolean | readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly string[];
+  /** Value placeholder in --help, e.g. ENDPOINT. */
+  readonly arg?: string;
+  /** Env var, when it is not the derived `TICKCAST_<NAME>`. */
+  readonly env?: string;
+}
+
+/** The env var of an option: `--max-depth` → `TICKCAST_MAX_DEPTH`. */
+export function envName(name: string, spec?: Pick<OptionSpec, 'env'>): string {
+  return spec?.env ?? 'TICKCAST_' + name.toUpperCase().replace(/-/g, '_');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Options of `tickcast serve`; `demo` takes these plus the simulator's. */
+export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  { name: 'host', kind: 'string', default: '127.0.0.1', help: 'address the WebSocket/HTTP server listens on' },
+  { name: 'port', kind: 'int', default: 8765, min: 0, max: 65535, help: 'WebSocket/HTTP port (0 = any free port)' },
+  { name: 'zmq-bind', kind: 'string', arg: 'ENDPOINT', help: 'endpoint the ZeroMQ SUB binds; publishers connect (default tcp://127.0.0.1:5555 unless --zmq-connect is given)' },
+  { name: 'zmq-connect', kind: 'list', arg: 'ENDPOINT', default: [], help: 'endpoint of a publisher that binds; repeatable' },
+  { name: 'zmq-rcvhwm', kind: 'int', default: 100_000, min: 0, help: 'ZeroMQ receive high-water mark, in messages' },
+  { name: 'nats', kind: 'string', arg: 'URL', help: 'take the feed from NATS (published by `tickcast bridge`) instead of ZeroMQ' },
+  { name: 'api-key', kind: 'list', arg: 'KEY[:USER[:BROKER]]', default: [], env: 'TICKCAST_API_KEYS', help: 'an API key clients authenticate with; repeatable' },
+  { name: 'api-keys-file', kind: 'string', arg: 'FILE', help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}' },
+  { name: 'broker', kind: 'string', default: 'tickcast', help: 'broker label for keys that name none' },
+  { name: 'throttle-ms', kind: 'int', default: 100, min: 0, max: 60_000, help: 'per-key throttle window; 0 disables throttling' },
+  { name: 'max-depth', kind: 'int', default: 50, min: 1, max: 1000, help: 'book levels kept per side' },
+  { name: 'auth-grace-s', kind: 'number', default: 15, min: 0.01, help: 'seconds a client may stay unauthenticated before close 4401' },
+  { name: 'ping-interval-s', kind: 'number', default: 20, min: 0.01, help: 'seconds between protocol pings; no pong within one interval terminates' },
+  { name: 'max-frame-bytes', kind: 'int', default: 1_048_576, min: 64, help: 'largest inbound frame; larger closes with 1009' },
+  { name: 'max-subscriptions', kind: 'int', default: 10_000, min: 1, help: '(symbol, mode) subscriptions per connection' },
+  { name: 'max-clients', kind: 'int', default: 10_000, min: 1, help: 'connections; more are refused with 1013' },
+  { name: 'control-rate', kind: 'number', default: 100, min: 0.01, help: 'control messages per second per connection' },
+  { name: 'control-burst', kind: 'int', default: 200, min: 1, help: 'control messages a connection may send in a burst' },
+  { name: 'flood-close-s', kind: 'number', default: 5, min: 0.01, help: 'seconds of sustained flooding before close 1008' },
+  { name: 'stale-after-s', kind: 'number', default: 30, min: 0.01, help: 'feed silence after which adapter_status reports stale' },
+  { name: 'slow-soft-bytes', kind: 'int', default: 262_144, min: 1, help: 'buffered bytes past which a client\'s updates are conflated per key' },
+  { name: 'slow-hard-bytes', kind: 'int', default: 4_194_304, min: 1, help: 'buffered bytes past which a client is closed with 1008' },
+  { name: 'slow-max-s', kind: 'number', default: 10, min: 0.01, help: 'seconds over the soft limit before a client is closed with 1008' },
+  { name: 'per-message-deflate', kind: 'bool', default: false, help: 'enable permessage-deflate (costs CPU per frame per client)' },
+  { name: 'books-as-depth', kind: 'bool', default: true, help: 'deliver bids/asks books as depth {buy, sell} (what OpenAlgo clients read)' },
+  { name: 'omit-books-below-depth', kind: 'bool', default: true, help: 'leave book arrays out of Depth ticks sent to LTP/Quote-only clients' },
+  { name: 'two-segment-exchanges', kind: 'list', default: DEFAULT_TWO_SEGMENT_EXCHANGES, help: 'exchanges spelled as two topic segments; repeatable or comma-separated' },
+  { name: 'dashboard', kind: 'bool', default: false, help: 'serve the demo dashboard page at GET /' },
+  { name: 'log-level', kind: 'string', default: 'info', choices: LOG_LEVELS, help: 'pino log level' },
+  { name: 'stats-interval-s', kind: 'number', default: 30, min: 0, help: 'seconds between summary log lines (0 = none)' },
+  { name: 'shutdown-grace-ms', kind: 'int', default: 1500, min: 0, max: 60_000, help: 'time clients get to close on shutdown before they are cut' },
+];
+
+/** Raw values by option name, as given on the command line or in env, before typing. */
+type Raw = Map<string, string[]>;
+
+/**
+ * Parses `--flag value`, `--flag=value`, `--bool`, `--no-bool` against `specs`. Unknown flags and
+ * missing values are errors naming the flag. Returns the raw strings per option and positionals.
+ */
+export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): { raw: Raw; help: boolean; rest: string[] } {
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const raw: Raw = new Map();
+  const rest: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      rest.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    let name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    let spec = byName.get(name);
+    if (!spec && name.startsWith('no-') && byName.get(name.slice(3))?.kind === 'bool' && value === undefined) {
+      name = name.slice(3);
+      spec = byName.get(name);
+      value = 'false';
+    }
+    if (!spec) throw new ConfigError(`Unknown option --${name}. Run with --help to see the options.`);
+    if (value === undefined) {
+      if (spec.kind === 'bool') value = 'true';
+      else {
+        const next = argv[i + 1];
+        if (next === undefined || next.startsWith('--')) throw new ConfigError(`Option --${name} needs a value (${spec.arg ?? spec.kind}).`);
+        value = next;
+        i++;
+      }
+    }
+    const list = raw.get(name) ?? [];
+    list.push(value);
+    raw.set(name, list);
+  }
+  return { raw, help, rest };
+}
+
+/**
+ * Resolves every option: flag beats env (`TICKCAST_*`) beats default. Values are typed and checked;
+ * a bad one throws {@link ConfigError} naming the flag and its env var.
+ */
+export function resolveOptions(
+  specs: readonly OptionSpec[],
+  raw: Raw,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const fromFlag = raw.get(spec.name);
+    const fromEnv = env[envName(spec.name, spec)];
+    let values: string[] | undefined = fromFlag;
+    let source = `--${spec.name}`;
+    if (!values && fromEnv !== undefined && fromEnv !== '') {
+      values = spec.kind === 'list' ? fromEnv.split(',') : [fromEnv];
+      source = envName(spec.name, spec);
+    }
+    if (!values) {
+      out[spec.name] = spec.default;
+      continue;
+    }
+    out[spec.name] = typed(spec, values, source);
+  }
+  return out;
+}
+
+function typed(spec: OptionSpec, values: string[], source: string): unknown {
+  const last = (values[values.length - 1] as string).trim();
+  const where = source.startsWith('--') ? `${source} (env ${envName(spec.name, spec)})` : `${source} (flag --${spec.name})`;
+  switch (spec.kind) {
+    case 'list':
+      return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+    case 'bool': {
+      const v = last.toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      throw new ConfigError(`${where} must be true or false, got "${last}".`);
+    }
+    case 'int':
+    case 'number': {
+      const n = Number(last);
+      if (last === '' || !Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n))) {
+        throw new ConfigError(`${where} must be ${spec.kind === 'int' ? 'a whole number' : 'a number'}, got "${last}".`);
+      }
+      if (spec.min !== undefined && n < spec.min) throw new ConfigError(`${where} must be at least ${spec.min}, got ${n}.`);
+      if (spec.max !== undefined && n > spec.max) throw new ConfigError(`${where} must be at most ${spec.max}, got ${n}.`);
+      return n;
+    }
+    case 'string':
+      if (spec.choices && !spec.choices.includes(last)) {
+        throw new ConfigError(`${where} must be one of ${spec.choices.join(', ')}, got "${last}".`);
+      }
+      if (last === '') throw new ConfigError(`${where} must not be empty.`);
+      return last;
+  }
+}
+
+/** Parses `KEY[:USER[:BROKER]]`. */
+export function parseApiKeySpec(spec: string, broker: string): ApiKey {
+  const [key = '', userId, keyBroker] = spec.split(':');
+  if (key.trim() === '') throw new ConfigError('--api-key needs a key: --api-key KEY[:USER[:BROKER]].');
+  return { key: key.trim(), userId: userId?.trim() || 'user', broker: keyBroker?.trim() || broker };
+}
+
+/** Reads an API keys file: `[{"key","user_id","broker"}]` or `{"KEY": {"user_id","broker"}}`. */
+export function readApiKeysFile(file: string, broker: string): ApiKey[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`--api-keys-file ${file} could not be read as JSON: ${(err as Error).message}`);
+  }
+  const entries: [string, unknown][] = Array.isArray(parsed)
+    ? parsed.map((e) => [String((e as { key?: unknown })?.key ?? ''), e])
+    : parsed !== null && typeof parsed === 'object'
+      ? Object.entries(parsed as Record<string, unknown>)
+      : [];
+  if (entries.length === 0) {
+    throw new ConfigError(`--api-keys-file ${file} holds no keys; expected [{"key":"...","user_id":"...","broker":"..."}].`);
+  }
+  return entries.map(([key, e], i) => {
+    if (!key) throw new ConfigError(`--api-keys-file ${file}: entry ${i} has no "key".`);
+    const o = (e !== null && typeof e === 'object' ? e : {}) as Record<string, unknown>;
+    const userId = o['user_id'] ?? o['userId'];
+    const b = o['broker'];
+    return { key, userId: typeof userId === 'string' && userId ? userId : 'user', broker: typeof b === 'string' && b ? b : broker };
+  });
+}
+
+/** Options that give API keys, for the "no key" error and for demo's generated key. */
+export function collectApiKeys(opts: Record<string, unknown>): ApiKey[] {
+  const broker = opts['broker'] as string;
+  const keys = (opts['api-key'] as string[]).map((s) => parseApiKeySpec(s, broker));
+  const file = opts['api-keys-file'] as string | undefined;
+  if (file) keys.push(...readApiKeysFile(file, broker));
+  return keys;
+}
+
+/**
+ * Builds the frozen serve configuration from resolved options. Checks cross-option rules:
+ * at least one API key unless `allowNoKeys` (demo generates one), `--zmq-bind` xor-or-with
+ * `--zmq-connect`, soft < hard slow-client limits.
+ */
+export function buildServeConfig(opts: Record<string, unknown>, apiKeys: readonly ApiKey[]): ServeConfig {
+  if (apiKeys.length === 0) {
+    throw new ConfigError(
+      'No API key configured: clients could not authenticate. Add one with --api-key KEY[:USER[:BROKER]], ' +
+        '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2.',
+    );
+  }
+  const seen = new Set<string>();
+  for (const k of apiKeys) {
+    if (seen.has(k.key)) throw new ConfigError('The same API key is configured twice (--api-key / --api-keys-file / TICKCAST_API_KEYS); keep one.');
+    seen.add(k.key);
+  }
+  const soft = opts['slow-soft-bytes'] as number;
+  const hard = opts['slow-hard-bytes'] as number;
+  if (soft >= hard) throw new ConfigError(`--slow-soft-bytes (${soft}) must be smaller than --slow-hard-bytes (${hard}).`);
+  const zmqConnect = opts['zmq-connect'] as string[];
+  const zmqBind = (opts['zmq-bind'] as string | undefined) ?? (zmqConnect.length === 0 ? 'tcp://127.0.0.1:5555' : undefined);
+  for (const endpoint of [...(zmqBind ? [zmqBind] : []), ...zmqConnect]) {
+    if (!/^(tcp|ipc|inproc):\/\/.+/.test(endpoint)) {
+      throw new ConfigError(`ZeroMQ endpoint "${endpoint}" is not valid: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.`);
+    }
+  }
+  const config: ServeConfig = {
+    host: opts['host'] as string,
+    port: opts['port'] as number,
+    zmqBind,
+    zmqConnect,
+    zmqRcvHwm: opts['zmq-rcvhwm'] as number,
+    nats: opts['nats'] as string | undefined,
+    apiKeys: apiKeys.map((k) => Object.freeze({ ...k })),
+    broker: opts['broker'] as string,
+    throttleMs: opts['throttle-ms'] as number,
+    maxDepth: opts['max-depth'] as number,
+    authGraceS: opts['auth-grace-s'] as number,
+    pingIntervalS: opts['ping-interval-s'] as number,
+    maxFrameBytes: opts['max-frame-bytes'] as number,
+    maxSubscriptions: opts['max-subscriptions'] as number,
+    maxClients: opts['max-clients'] as number,
+    controlRate: opts['control-rate'] as number,
+    controlBurst: opts['control-burst'] as number,
+    floodCloseS: opts['flood-close-s'] as number,
+    staleAfterS: opts['stale-after-s'] as number,
+    slowSoftBytes: soft,
+    slowHardBytes: hard,
+    slowMaxS: opts['slow-max-s'] as number,
+    perMessageDeflate: opts['per-message-deflate'] as boolean,
+    booksAsDepth: opts['books-as-depth'] as boolean,
+    omitBooksBelowDepth: opts['omit-books-below-depth'] as boolean,
+    twoSegmentExchanges: opts['two-segment-exchanges'] as string[],
+    dashboard: opts['dashboard'] as boolean,
+    logLevel: opts['log-level'] as string,
+    statsIntervalS: opts['stats-interval-s'] as number,
+    shutdownGraceMs: opts['shutdown-grace-ms'] as number,
+  };
+  return Object.freeze(config);
+}
+
+/** `serve` in one call: argv + env → frozen config. */
+export function loadServeConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
+  const { raw } = parseArgs(argv, SERVE_OPTIONS);
+  const opts = resolveOptions(SERVE_OPTIONS, raw, env);
+  return buildServeConfig(opts, collectApiKeys(opts));
+}
+
+/** The defaults as a config, for tests and embedding: `defaultServeConfig({ apiKeys: [...] })`. */
+export function defaultServeConfig(overrides: Partial<ServeConfig> & Pick<ServeConfig, 'apiKeys'>): ServeConfig {
+  const opts = resolveOptions(SERVE_OPTIONS, new Map(), {});
+  return Object.freeze({ ...buildServeConfig(opts, overrides.apiKeys), ...overrides });
+}
+
+/** `--help` text for a command's options. */
+export function formatHelp(usage: string, specs: readonly OptionSpec[]): string {
+  const lines = [usage, '', 'Options (flag beats env beats default):'];
+  for (const s of specs) {
+    const arg = s.kind === 'bool' ? '' : ` ${s.arg ?? s.kind.toUpperCase()}`;
+    const def =
+      s.default === undefined || (Array.isArray(s.default) && s.default.length === 0)
+        ? ''
+        : ` [default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)}]`;
+    lines.push(`  --${s.name}${arg}`, `      ${s.help}${def}`, `      env ${envName(s.name, s)}`);
+  }
+  lines.push('  --help', '      show this help');
+  return lines.join('\n');
+}

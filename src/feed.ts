@@ -1,0 +1,43 @@
+import type { Observable } from 'rxjs';
+import type { RawTick } from '../streams';
+import { ZmqFeed } from './ingest/zmq';
+import type { ServeConfig } from './config';
+import type { Stats } from './stats';
+
+/**
+ * Where the proxy's raw ticks come from. ZeroMQ by default; NATS when scaled out. Everything
+ * downstream (throttle, normalise, hub, protocol, slow clients) is the same whatever the source.
+ */
+export interface FeedSource {
+  /** Raw feed messages; hot. Subscribing starts the source, unsubscribing stops it. */
+  readonly raw$: Observable<RawTick>;
+  /** Resolves when the source is connected; rejects with a message saying what failed. */
+  ready(): Promise<void>;
+  /** True while the source is connected (for `/readyz`). */
+  isUp(): boolean;
+  /** Where it reads from, for logs and the startup banner. */
+  describe(): string;
+  /**
+   * Told when a symbol gains its first or loses its last holder, so a source that can filter
+   * (NATS) carries only what clients want. Sources that carry everything ignore it.
+   */
+  interest?(exchange: string, symbol: string, interested: boolean): void;
+}
+
+/** The ZeroMQ feed as a {@link FeedSource}: a SUB that binds (default) or connects. */
+export function zmqFeedSource(config: ServeConfig, stats: Stats): FeedSource {
+  const feed = new ZmqFeed({
+    bind: config.zmqBind,
+    connect: config.zmqConnect,
+    receiveHighWaterMark: config.zmqRcvHwm,
+    onBadFrame: () => {
+      stats.feedDropped.frames++;
+    },
+  });
+  return {
+    raw$: feed.raw$,
+    ready: () => feed.ready(),
+    isUp: () => feed.state$.value === 'up',
+    describe: () => `zmq ${feed.endpoint ?? config.zmqBind ?? config.zmqConnect.join(',')}`,
+  };
+}

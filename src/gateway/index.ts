@@ -1,0 +1,157 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ApiKeyStore } from './auth';
+import { Session, type SessionContext } from './session';
+import type { Gateway, GatewayDeps } from './types';
+
+export type { AdapterStatus, Gateway, GatewayDeps } from './types';
+
+/**
+ * The WebSocket gateway on the proxy's HTTP server: OpenAlgo's client protocol (protocol.md) with
+ * connection limits, one heartbeat sweep for all clients, and the per-user order relay.
+ */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { server, config, hub, logger, stats } = deps;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxFrameBytes,
+    perMessageDeflate: config.perMessageDeflate,
+    clientTracking: false,
+  });
+  const keys = new ApiKeyStore(config.apiKeys);
+  const sessions = new Set<Session>();
+  /** userId → sessions of that user that subscribed to order events */
+  const orderSubscribers = new Map<string, Set<Session>>();
+  let accepting = true;
+  let nextId = 1;
+
+  const brokers = keys.brokers();
+  const ctx: SessionContext = {
+    config,
+    hub,
+    stats,
+    keys,
+    adapterStatus: deps.adapterStatus,
+    supportedBrokers: JSON.stringify({ type: 'supported_brokers', status: 'success', brokers, count: brokers.length }),
+    orders: (session, subscribed) => {
+      const userId = session.user?.userId;
+      if (userId === undefined) return;
+      let set = orderSubscribers.get(userId);
+      if (subscribed) {
+        if (!set) orderSubscribers.set(userId, (set = new Set()));
+        set.add(session);
+      } else if (set) {
+        set.delete(session);
+        if (set.size === 0) orderSubscribers.delete(userId);
+      }
+    },
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    if (!accepting) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
+  };
+  server.on('upgrade', onUpgrade);
+
+  function onConnection(ws: WebSocket, req: IncomingMessage): void {
+    stats.connectionsTotal++;
+    if (sessions.size >= config.maxClients) {
+      stats.disconnects.refused++;
+      ws.close(1013, 'server at connection limit');
+      setTimeout(() => ws.terminate(), 1000).unref();
+      return;
+    }
+    const id = nextId++;
+    const log = logger.child({ client: id });
+    const session = new Session(id, ws, ctx, log);
+    sessions.add(session);
+    log.debug({ event: 'connect', remote: req.socket.remoteAddress }, 'client connected');
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      session.onMessage(Array.isArray(data) ? Buffer.concat(data) : isBinary && !(data instanceof Buffer) ? Buffer.from(data) : data);
+    });
+    ws.on('pong', () => {
+      session.alive = true;
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') stats.disconnects.oversize++;
+      log.debug({ event: 'socket_error', code: err.code }, err.message);
+    });
+    ws.on('close', (code: number) => {
+      session.end();
+      sessions.delete(session);
+      log.debug({ event: 'disconnect', code }, 'client disconnected');
+    });
+  }
+
+  // One sweep for every client: a peer that has not answered the previous ping is cut.
+  const heartbeat = setInterval(() => {
+    for (const session of sessions) {
+      if (!session.alive) {
+        stats.disconnects.heartbeat++;
+        session.ws.terminate();
+        continue;
+      }
+      session.alive = false;
+      try {
+        session.ws.ping();
+      } catch {
+        // The socket is already going; its close event cleans up.
+      }
+    }
+  }, config.pingIntervalS * 1000);
+  heartbeat.unref();
+
+  return {
+    clientCount: () => sessions.size,
+
+    relayOrder(_topic, payload) {
+      let event: unknown;
+      try {
+        event = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+      } catch {
+        stats.feedDropped.json++;
+        return;
+      }
+      if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+        stats.feedDropped.not_object++;
+        return;
+      }
+      const userId = (event as Record<string, unknown>)['user_id'];
+      if (typeof userId !== 'string' && typeof userId !== 'number') return;
+      const receivers = orderSubscribers.get(String(userId));
+      if (!receivers || receivers.size === 0) return;
+      // Null prototype: a `__proto__` key in the event stays a plain field.
+      const out: Record<string, unknown> = Object.create(null);
+      out['type'] = 'order_update';
+      for (const [k, v] of Object.entries(event)) if (k !== 'type') out[k] = v;
+      const text = JSON.stringify(out);
+      for (const session of receivers) session.sendOrder(text);
+    },
+
+    stopAccepting() {
+      accepting = false;
+    },
+
+    async close(graceMs) {
+      accepting = false;
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      const open = [...sessions];
+      const closed = Promise.all(open.map((s) => new Promise<void>((resolve) => {
+        if (s.ws.readyState === s.ws.CLOSED) return resolve();
+        s.ws.once('close', () => resolve());
+      })));
+      for (const s of open) s.ws.close(1001, 'server shutting down');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      if (timer) clearTimeout(timer);
+      for (const s of sessions) s.ws.terminate();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import type WebSocket from 'ws';
+import type { Frame, Slot } from '../hub';
+import type { Stats } from '../stats';
+
+/** Slow-consumer limits (protocol.md "Limits and slow clients"). */
+export interface OutboxLimits {
+  /** Buffered bytes past which market data is conflated per key. */
+  readonly softBytes: number;
+  /** Buffered bytes past which the client is closed with 1008. */
+  readonly hardBytes: number;
+  /** Time over the soft limit after which the client is closed with 1008. */
+  readonly maxSlowMs: number;
+}
+
+/** How often a slow client's buffer is looked at while it is slow (only then). */
+const SLOW_CHECK_MS = 20;
+/** Time a slow client gets to take its close frame before its socket is cut. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * One client's outbound side. While the socket keeps up, every frame is written at once. Past the
+ * soft limit, market data is conflated: only the newest frame per (symbol, mode) waits, so memory is
+ * bounded by the keys the client holds, and the backlog is written when the buffer drains. Past the
+ * hard limit, or over the soft limit for too long, the client is closed with 1008 `slow consumer`.
+ * Replies (control messages) are never conflated or dropped.
+ *
+ * Nothing here blocks: a slow client costs the hub a `Map.set`, never a wait.
+ */
+export class Outbox {
+  private pending: Map<Slot, Frame> | undefined;
+  private slowSince = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly limits: OutboxLimits,
+    private readonly stats: Stats,
+    private readonly onSlowClose: (bufferedBytes: number) => void,
+  ) {}
+
+  /** True while updates are being conflated. */
+  get slow(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /** Writes a reply or error envelope; never conflated. */
+  sendControl(text: string): void {
+    if (this.closed) return;
+    this.ws.send(text);
+    this.checkHard();
+  }
+
+  /** Writes a market-data frame, or conflates it while the client is slow. */
+  sendFrame(frame: Frame): void {
+    if (this.closed) return;
+    const pending = this.pending;
+    if (pending !== undefined) {
+      if (pending.has(frame.slot)) this.stats.conflated++;
+      pending.set(frame.slot, frame);
+      return;
+    }
+    if (this.ws.bufferedAmount > this.limits.softBytes) {
+      this.enterSlow();
+      (this.pending as Map<Slot, Frame>).set(frame.slot, frame);
+      return;
+    }
+    this.write(frame);
+    this.checkHard();
+  }
+
+  /** Stops all work for a closed socket. */
+  dispose(): void {
+    this.closed = true;
+    this.pending = undefined;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private write(frame: Frame): void {
+    this.ws.send(frame.bytes, { binary: false });
+    this.stats.framesSent++;
+    this.stats.bytesSent += frame.bytes.length;
+  }
+
+  private enterSlow(): void {
+    this.pending = new Map();
+    this.slowSince = Date.now();
+    this.timer = setInterval(() => this.check(), SLOW_CHECK_MS);
+    this.timer.unref();
+  }
+
+  private check(): void {
+    const buffered = this.ws.bufferedAmount;
+    if (buffered > this.limits.hardBytes || Date.now() - this.slowSince > this.limits.maxSlowMs) {
+      this.closeSlow(buffered);
+      return;
+    }
+    if (buffered > this.limits.softBytes / 2) return;
+    const pending = this.pending as Map<Slot, Frame>;
+    this.pending = undefined;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const frame of pending.values()) this.write(frame);
+    // Still over the soft limit after the backlog: keep conflating, and keep the clock running.
+    if (this.ws.bufferedAmount > this.limits.softBytes) {
+      const since = this.slowSince;
+      this.enterSlow();
+      this.slowSince = since;
+    }
+  }
+
+  private checkHard(): void {
+    const buffered = this.ws.bufferedAmount;
+    if (buffered > this.limits.hardBytes) this.closeSlow(buffered);
+  }
+
+  private closeSlow(buffered: number): void {
+    if (this.closed) return;
+    this.dispose();
+    this.stats.disconnects.slow++;
+    this.onSlowClose(buffered);
+    this.ws.close(1008, 'slow consumer');
+    const ws = this.ws;
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+}

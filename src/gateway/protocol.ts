@@ -1,0 +1,135 @@
+import { InvalidModeError, type Mode, parseMode } from '../../streams';
+
+/** Error codes of protocol.md's error envelope. */
+export type ErrorCode =
+  | 'AUTHENTICATION_ERROR'
+  | 'NOT_AUTHENTICATED'
+  | 'INVALID_MODE'
+  | 'INVALID_PARAMETERS'
+  | 'INVALID_ACTION'
+  | 'INVALID_JSON'
+  | 'SERVER_ERROR'
+  | 'PROCESSING_ERROR'
+  | 'MAX_SUBSCRIPTIONS'
+  | 'RATE_LIMITED';
+
+/** A client request after JSON parsing: an object with unknown fields. */
+export type Request = Record<string, unknown>;
+
+/** Longest symbol or exchange accepted; longer ones get error entries (they cannot be real). */
+export const MAX_NAME_LENGTH = 128;
+
+/** The `request_id` to echo, when the request carried one [ext]. */
+export function requestIdOf(msg: Request | undefined): unknown {
+  return msg === undefined ? undefined : msg['request_id'];
+}
+
+/** `{"status":"error","code",...,"message"}` with no `type` (protocol.md), echoing `request_id`. */
+export function errorEnvelope(code: ErrorCode, message: string, requestId?: unknown): string {
+  const out: Record<string, unknown> = { status: 'error', code, message };
+  if (requestId !== undefined) out['request_id'] = requestId;
+  return JSON.stringify(out);
+}
+
+/** Serialises a reply, appending `request_id` when the request carried one. */
+export function reply(body: Record<string, unknown>, requestId: unknown): string {
+  if (requestId !== undefined) body['request_id'] = requestId;
+  return JSON.stringify(body);
+}
+
+/** The action a message names: `action`, else `type` (protocol.md dispatch). */
+export function actionOf(msg: Request): unknown {
+  return msg['action'] ?? msg['type'];
+}
+
+/** How an invalid action is named in `Invalid action: <action>`: as OpenAlgo prints it. */
+export function describeAction(action: unknown): string {
+  if (action === undefined || action === null) return 'None';
+  const s = typeof action === 'string' ? action : JSON.stringify(action) ?? String(action);
+  return s.length > 64 ? s.slice(0, 64) + '…' : s;
+}
+
+/** One entry of a subscribe/unsubscribe request, validated. */
+export type Item =
+  | { readonly ok: true; readonly symbol: string; readonly exchange: string; readonly raw: Request }
+  | { readonly ok: false; readonly symbol: string; readonly exchange: string; readonly message: string };
+
+function nameOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function item(raw: unknown): Item {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, symbol: '', exchange: '', message: 'each entry must be an object {"symbol","exchange"}' };
+  }
+  const r = raw as Request;
+  const symbol = r['symbol'];
+  const exchange = r['exchange'];
+  if (typeof symbol !== 'string' || typeof exchange !== 'string' || symbol === '' || exchange === '') {
+    return { ok: false, symbol: nameOf(symbol), exchange: nameOf(exchange), message: 'symbol and exchange are required' };
+  }
+  if (symbol.length > MAX_NAME_LENGTH || exchange.length > MAX_NAME_LENGTH) {
+    return {
+      ok: false,
+      symbol: symbol.slice(0, MAX_NAME_LENGTH),
+      exchange: exchange.slice(0, MAX_NAME_LENGTH),
+      message: `symbol and exchange must be at most ${MAX_NAME_LENGTH} characters`,
+    };
+  }
+  return { ok: true, symbol, exchange, raw: r };
+}
+
+/**
+ * The entries of a subscribe/unsubscribe request: the bulk form (`symbols: [...]`) or the single
+ * form (`symbol`, `exchange` at top level). Returns a string (the INVALID_PARAMETERS message) when
+ * the request has neither form or `symbols` is not an array.
+ */
+export function itemsOf(msg: Request): Item[] | string {
+  const symbols = msg['symbols'];
+  if (symbols !== undefined && symbols !== null) {
+    if (!Array.isArray(symbols)) return '"symbols" must be an array of {"symbol","exchange"} objects';
+    return symbols.map(item);
+  }
+  if (msg['symbol'] === undefined && msg['exchange'] === undefined) {
+    return 'Give "symbols": [{"symbol","exchange"}], or "symbol" and "exchange"';
+  }
+  return [item(msg)];
+}
+
+/** The subscribe mode: missing → Quote; otherwise exactly as {@link parseMode}. */
+export function subscribeModeOf(msg: Request): Mode | InvalidModeError {
+  const mode = msg['mode'];
+  if (mode === undefined) return 2;
+  try {
+    return parseMode(mode);
+  } catch (err) {
+    return err as InvalidModeError;
+  }
+}
+
+/**
+ * An unsubscribe mode: `undefined` when not given (meaning every held mode), the mode, or the
+ * error for a value that is not a mode.
+ */
+export function optionalModeOf(value: unknown): Mode | undefined | InvalidModeError {
+  if (value === undefined || value === null) return undefined;
+  try {
+    return parseMode(value);
+  } catch (err) {
+    return err as InvalidModeError;
+  }
+}
+
+/** The requested depth: default 5; a positive whole number, else an error message. */
+export function depthOf(msg: Request): number | string {
+  const depth = msg['depth'];
+  if (depth === undefined || depth === null) return 5;
+  if (typeof depth === 'number' && Number.isInteger(depth) && depth > 0 && depth <= 10_000) return depth;
+  return '"depth" must be a whole number of book levels, such as 5, 20 or 50';
+}
+
+/** `success` when all succeeded, `error` when all failed, `partial` otherwise (none → success). */
+export function overallStatus(ok: number, failed: number): 'success' | 'partial' | 'error' {
+  if (failed === 0) return 'success';
+  return ok === 0 ? 'error' : 'partial';
+}

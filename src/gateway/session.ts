@@ -1,0 +1,334 @@
+import type WebSocket from 'ws';
+import { modeLabel, type Mode } from '../../streams';
+import type { ServeConfig } from '../config';
+import type { Frame, Hub, HubClient } from '../hub';
+import type { Logger } from '../logger';
+import type { Stats } from '../stats';
+import type { ApiKeyStore } from './auth';
+import { Outbox } from './outbox';
+import {
+  actionOf,
+  depthOf,
+  describeAction,
+  type ErrorCode,
+  errorEnvelope,
+  itemsOf,
+  optionalModeOf,
+  overallStatus,
+  reply,
+  type Request,
+  requestIdOf,
+} from './protocol';
+import { ControlRateLimiter } from './rateLimiter';
+import type { AdapterStatus } from './types';
+
+/** What every session shares: built once per gateway, not per client. */
+export interface SessionContext {
+  readonly config: ServeConfig;
+  readonly hub: Hub;
+  readonly stats: Stats;
+  readonly keys: ApiKeyStore;
+  readonly adapterStatus: () => AdapterStatus;
+  /** Registers or removes a session as a receiver of its user's order events. */
+  readonly orders: (session: Session, subscribed: boolean) => void;
+  /** The `supported_brokers` reply, serialised once. */
+  readonly supportedBrokers: string;
+}
+
+const SUPPORTED_FEATURES = { ltp: true, quote: true, depth: true };
+
+/**
+ * One WebSocket connection: protocol state (authentication, order subscription), the control-rate
+ * limiter, and the outbox its market data flows through. Every inbound frame gets exactly one
+ * reply or error envelope; only the documented cases close the connection.
+ */
+export class Session {
+  /** Set once authenticated. */
+  user: { readonly userId: string; readonly broker: string } | undefined;
+  ordersSubscribed = false;
+  alive = true;
+  readonly outbox: Outbox;
+  private readonly client: HubClient;
+  private readonly limiter: ControlRateLimiter;
+  private authTimer: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    private readonly ctx: SessionContext,
+    private readonly log: Logger,
+  ) {
+    const { config, hub, stats } = ctx;
+    this.outbox = new Outbox(
+      ws,
+      { softBytes: config.slowSoftBytes, hardBytes: config.slowHardBytes, maxSlowMs: config.slowMaxS * 1000 },
+      stats,
+      (buffered) => log.info({ event: 'slow_consumer', buffered }, 'closing a slow client (1008)'),
+    );
+    this.client = hub.addClient();
+    this.client.frames$.subscribe((frame) => this.outbox.sendFrame(frame));
+    this.limiter = new ControlRateLimiter(
+      { ratePerS: config.controlRate, burst: config.controlBurst, floodCloseMs: config.floodCloseS * 1000 },
+      Date.now(),
+    );
+    this.authTimer = setTimeout(() => {
+      if (this.user || this.ended) return;
+      stats.disconnects.authTimeout++;
+      ws.close(4401, 'auth timeout');
+    }, config.authGraceS * 1000);
+    this.authTimer.unref();
+  }
+
+  /** Handles one inbound frame. Never throws. */
+  onMessage(data: Buffer): void {
+    if (this.ended) return;
+    const decision = this.limiter.take(Date.now());
+    if (decision !== 'ok') {
+      this.ctx.stats.rateLimited++;
+      if (decision === 'flood') {
+        this.ctx.stats.disconnects.flood++;
+        this.log.info({ event: 'flood' }, 'closing a client that kept flooding control messages (1008)');
+        this.ws.close(1008, 'rate limited');
+        this.end();
+        return;
+      }
+      this.error('RATE_LIMITED', `Too many messages: at most ${this.ctx.config.controlRate} per second`, undefined);
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString('utf8'));
+    } catch {
+      this.error('INVALID_JSON', 'Invalid JSON message', undefined);
+      return;
+    }
+    if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
+      this.error('INVALID_PARAMETERS', 'A message must be a JSON object such as {"action":"ping"}', undefined);
+      return;
+    }
+    try {
+      this.dispatch(msg as Request);
+    } catch (err) {
+      this.log.error({ err, event: 'dispatch_error' }, 'unexpected error while handling a client message');
+      this.error('SERVER_ERROR', 'Internal error while handling the message', requestIdOf(msg as Request));
+    }
+  }
+
+  /** Releases everything the connection held. Idempotent. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.outbox.dispose();
+    this.ctx.hub.removeClient(this.client);
+    if (this.ordersSubscribed) this.ctx.orders(this, false);
+  }
+
+  /** Sends an order event (already serialised) to this connection. */
+  sendOrder(text: string): void {
+    this.outbox.sendControl(text);
+  }
+
+  private dispatch(msg: Request): void {
+    const action = actionOf(msg);
+    const rid = requestIdOf(msg);
+    switch (action) {
+      case 'authenticate':
+      case 'auth':
+        return this.authenticate(msg, rid);
+      case 'ping':
+        return this.pong(msg);
+      case 'get_supported_brokers':
+        return this.outbox.sendControl(rid === undefined ? this.ctx.supportedBrokers : reply(JSON.parse(this.ctx.supportedBrokers), rid));
+      case 'subscribe':
+      case 'unsubscribe':
+      case 'unsubscribe_all':
+      case 'get_broker_info':
+      case 'subscribe_orders':
+      case 'unsubscribe_orders':
+        if (!this.user) return this.error('NOT_AUTHENTICATED', 'You must authenticate first', rid);
+        break;
+      default:
+        return this.error('INVALID_ACTION', `Invalid action: ${describeAction(action)}`, rid);
+    }
+    const user = this.user;
+    switch (action) {
+      case 'subscribe':
+        return this.subscribe(msg, rid);
+      case 'unsubscribe':
+        return this.unsubscribe(msg, rid);
+      case 'unsubscribe_all':
+        return this.unsubscribeAll(rid);
+      case 'get_broker_info':
+        return this.outbox.sendControl(
+          reply(
+            { type: 'broker_info', status: 'success', broker: user.broker, adapter_status: this.ctx.adapterStatus(), user_id: user.userId },
+            rid,
+          ),
+        );
+      case 'subscribe_orders':
+      case 'unsubscribe_orders': {
+        const on = action === 'subscribe_orders';
+        if (this.ordersSubscribed !== on) {
+          this.ordersSubscribed = on;
+          this.ctx.orders(this, on);
+        }
+        return this.outbox.sendControl(
+          reply({ type: action, status: 'success', message: on ? 'Subscribed to order updates' : 'Unsubscribed from order updates' }, rid),
+        );
+      }
+    }
+  }
+
+  private authenticate(msg: Request, rid: unknown): void {
+    const key = msg['api_key'] ?? msg['apikey'];
+    if (typeof key !== 'string' || key === '') {
+      this.ctx.stats.authFailures++;
+      return this.error('AUTHENTICATION_ERROR', 'API key is required', rid);
+    }
+    const found = this.ctx.keys.lookup(key);
+    if (!found) {
+      this.ctx.stats.authFailures++;
+      this.log.info({ event: 'auth_failed' }, 'authentication failed');
+      return this.error('AUTHENTICATION_ERROR', 'Invalid API key', rid);
+    }
+    if (this.user && this.user.userId !== found.userId && this.ordersSubscribed) {
+      // Order events follow the user: re-register under the new one.
+      this.ctx.orders(this, false);
+      this.user = found;
+      this.ctx.orders(this, true);
+    } else {
+      this.user = found;
+    }
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+    this.log.debug({ event: 'auth', userId: found.userId }, 'authenticated');
+    this.outbox.sendControl(
+      reply(
+        {
+          type: 'auth',
+          status: 'success',
+          message: 'Authentication successful',
+          broker: found.broker,
+          user_id: found.userId,
+          supported_features: SUPPORTED_FEATURES,
+        },
+        rid,
+      ),
+    );
+  }
+
+  private pong(msg: Request): void {
+    const out: Record<string, unknown> = { type: 'pong', status: 'success', server_timestamp: Date.now() };
+    if (msg['timestamp'] !== undefined) out['client_timestamp'] = msg['timestamp'];
+    if (msg['_pingId'] !== undefined) out['_pingId'] = msg['_pingId'];
+    this.outbox.sendControl(reply(out, requestIdOf(msg)));
+  }
+
+  private subscribe(msg: Request, rid: unknown): void {
+    const broker = (this.user as { broker: string }).broker;
+    const mode = optionalModeOf(msg['mode']);
+    if (mode instanceof Error) return this.error('INVALID_MODE', mode.message, rid);
+    const depth = depthOf(msg);
+    if (typeof depth === 'string') return this.error('INVALID_PARAMETERS', depth, rid);
+    const items = itemsOf(msg);
+    if (typeof items === 'string') return this.error('INVALID_PARAMETERS', items, rid);
+    const m: Mode = mode ?? 2;
+    const label = modeLabel(m);
+    const { hub, config } = this.ctx;
+    let held = hub.countHeld(this.client);
+    let ok = 0;
+    const added: { exchange: string; symbol: string }[] = [];
+    const subscriptions = items.map((it) => {
+      if (!it.ok) return { symbol: it.symbol, exchange: it.exchange, status: 'error', message: it.message, broker };
+      const already = hub.held(this.client, it.exchange, it.symbol).includes(m);
+      if (!already && held >= config.maxSubscriptions) {
+        return {
+          symbol: it.symbol,
+          exchange: it.exchange,
+          status: 'error',
+          code: 'MAX_SUBSCRIPTIONS',
+          message: `Subscription limit reached: at most ${config.maxSubscriptions} (symbol, mode) subscriptions per connection`,
+          broker,
+        };
+      }
+      if (!already && hub.subscribe(this.client, it.exchange, it.symbol, m)) {
+        held++;
+        added.push({ exchange: it.exchange, symbol: it.symbol });
+      }
+      ok++;
+      return { symbol: it.symbol, exchange: it.exchange, status: 'success', mode: label, depth, broker };
+    });
+    this.outbox.sendControl(
+      reply(
+        {
+          type: 'subscribe',
+          status: overallStatus(ok, items.length - ok),
+          subscriptions,
+          message: 'Subscription processing complete',
+          broker,
+        },
+        rid,
+      ),
+    );
+    // Snapshot on subscribe [ext]: right after the reply, the last known tick of each new key.
+    for (const { exchange, symbol } of added) {
+      const frame: Frame | undefined = hub.snapshot(exchange, symbol, m);
+      if (frame) this.outbox.sendFrame(frame);
+    }
+  }
+
+  private unsubscribe(msg: Request, rid: unknown): void {
+    const broker = (this.user as { broker: string }).broker;
+    const top = optionalModeOf(msg['mode']);
+    if (top instanceof Error) return this.error('INVALID_MODE', top.message, rid);
+    const items = itemsOf(msg);
+    if (typeof items === 'string') return this.error('INVALID_PARAMETERS', items, rid);
+    const successful: Record<string, unknown>[] = [];
+    const failed: Record<string, unknown>[] = [];
+    const bulk = Array.isArray(msg['symbols']);
+    for (const it of items) {
+      if (!it.ok) {
+        failed.push({ symbol: it.symbol, exchange: it.exchange, status: 'error', message: it.message, broker });
+        continue;
+      }
+      // The item's own mode, else the request's, else every held mode [fix].
+      const own = bulk ? optionalModeOf(it.raw['mode']) : undefined;
+      if (own instanceof Error) {
+        failed.push({ symbol: it.symbol, exchange: it.exchange, status: 'error', code: 'INVALID_MODE', message: own.message, broker });
+        continue;
+      }
+      this.ctx.hub.unsubscribe(this.client, it.exchange, it.symbol, own ?? top);
+      successful.push({ symbol: it.symbol, exchange: it.exchange, status: 'success', broker });
+    }
+    this.unsubscribeReply(successful, failed, broker, rid);
+  }
+
+  private unsubscribeAll(rid: unknown): void {
+    const broker = (this.user as { broker: string }).broker;
+    const removed = this.ctx.hub.unsubscribeAll(this.client);
+    const successful = removed.map((r) => ({ symbol: r.symbol, exchange: r.exchange, status: 'success', broker }));
+    this.unsubscribeReply(successful, [], broker, rid);
+  }
+
+  private unsubscribeReply(successful: unknown[], failed: unknown[], broker: string, rid: unknown): void {
+    this.outbox.sendControl(
+      reply(
+        {
+          type: 'unsubscribe',
+          status: overallStatus(successful.length, failed.length),
+          message: 'Unsubscription processing complete',
+          successful,
+          failed,
+          broker,
+        },
+        rid,
+      ),
+    );
+  }
+
+  private error(code: ErrorCode, message: string, rid: unknown): void {
+    this.outbox.sendControl(errorEnvelope(code, message, rid));
+  }
+}

@@ -1,0 +1,35 @@
+import type { Server } from 'node:http';
+import type { ServeConfig } from '../config';
+import type { Hub } from '../hub';
+import type { Logger } from '../logger';
+import type { Stats } from '../stats';
+
+/** The feed's health as clients see it in `broker_info.adapter_status`. */
+export type AdapterStatus = 'connected' | 'stale' | 'disconnected';
+
+/** What the gateway needs from the rest of the process. */
+export interface GatewayDeps {
+  /** The shared HTTP server; the gateway handles its `upgrade` events. */
+  readonly server: Server;
+  readonly config: ServeConfig;
+  readonly hub: Hub;
+  readonly logger: Logger;
+  readonly stats: Stats;
+  /** The feed's health right now. */
+  readonly adapterStatus: () => AdapterStatus;
+}
+
+/** The WebSocket side of the proxy. */
+export interface Gateway {
+  /** Connections open now (authenticated or not). */
+  clientCount(): number;
+  /**
+   * Relays an order event from feed topic `{BROKER}_{USER}_orders` or `ANALYZE_{USER}_orders` to the
+   * connections of the user named by the payload's `user_id` that subscribed to orders.
+   */
+  relayOrder(topic: string, payload: Buffer | string): void;
+  /** Stops accepting new connections (upgrades answered 503). */
+  stopAccepting(): void;
+  /** Closes every client with 1001 and resolves when they are gone (terminating after graceMs). */
+  close(graceMs: number): Promise<void>;
+}

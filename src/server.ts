@@ -1,0 +1,198 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Subscription } from 'rxjs';
+import { marketTicks, type RawTick } from '../streams';
+import type { ServeConfig } from './config';
+import { type FeedSource, zmqFeedSource } from './feed';
+import { createGateway } from './gateway';
+import type { AdapterStatus, Gateway } from './gateway/types';
+import { HttpRoutes, text } from './http';
+import { Hub } from './hub';
+import { type Logger, silentLogger, ThrottledLog } from './logger';
+import { Stats } from './stats';
+
+/** Options of {@link startProxy}. */
+export interface ProxyOptions {
+  readonly config: ServeConfig;
+  readonly logger?: Logger;
+  /** The feed; ZeroMQ per `config` when omitted. */
+  readonly feed?: FeedSource;
+}
+
+/** A running proxy. */
+export interface Proxy {
+  readonly config: ServeConfig;
+  readonly port: number;
+  /** `ws://host:port/` */
+  readonly wsUrl: string;
+  /** `http://host:port` */
+  readonly httpUrl: string;
+  readonly feed: FeedSource;
+  readonly hub: Hub;
+  readonly stats: Stats;
+  readonly gateway: Gateway;
+  readonly server: Server;
+  readonly routes: HttpRoutes;
+  readonly logger: Logger;
+  /** The feed's health as `broker_info` reports it. */
+  adapterStatus(): AdapterStatus;
+  /** True from the start of {@link close}: `/readyz` answers 503. */
+  readonly draining: boolean;
+  /** Drains and stops: readiness off, no new connections, clients closed with 1001, feed closed. */
+  close(): Promise<void>;
+}
+
+/** Feed topics that are not market data and carry nothing for clients: ignored, not counted as bad. */
+function isIgnoredTopic(topic: string): boolean {
+  return topic.startsWith('CACHE_INVALIDATE') || topic.endsWith('_positions') || topic.endsWith('_margins');
+}
+
+/**
+ * The broker label `market_data` frames carry. Frames are encoded once for every client, so the
+ * label is the feed's: the keys' broker when every key names the same one, else `--broker`.
+ */
+export function feedBroker(config: ServeConfig): string {
+  const brokers = new Set(config.apiKeys.map((k) => k.broker));
+  return brokers.size === 1 ? (brokers.values().next().value as string) : config.broker;
+}
+
+/** Account order events, relayed to their user. */
+export function isOrderTopic(topic: string): boolean {
+  return topic.endsWith('_orders');
+}
+
+/**
+ * Starts the proxy: feed → per-key throttle → normalise → hub → WebSocket gateway, with health
+ * routes on the same port. Resolves once the feed is up and the port is listening.
+ */
+export async function startProxy(options: ProxyOptions): Promise<Proxy> {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger();
+  const stats = new Stats();
+  const feed = options.feed ?? zmqFeedSource(config, stats);
+  const hub = new Hub({
+    broker: feedBroker(config),
+    booksAsDepth: config.booksAsDepth,
+    omitBooksBelowDepth: config.omitBooksBelowDepth,
+    onInterest: feed.interest?.bind(feed),
+  });
+
+  // Feed staleness is sampled, not stamped per tick: the hot path does no clock reads.
+  let seenTicks = 0;
+  const staleMs = config.staleAfterS * 1000;
+  const staleTimer = setInterval(
+    () => {
+      const n = stats.received;
+      if (n !== seenTicks) {
+        seenTicks = n;
+        stats.lastFeedAt = Date.now();
+      }
+    },
+    Math.max(10, Math.min(1000, staleMs / 4)),
+  );
+  staleTimer.unref();
+  const adapterStatus = (): AdapterStatus => {
+    if (stats.lastFeedAt === 0) return stats.received > 0 ? 'connected' : 'disconnected';
+    return Date.now() - stats.lastFeedAt > staleMs ? 'stale' : 'connected';
+  };
+
+  const routes = new HttpRoutes();
+  const server = createServer(routes.handle);
+  const gateway = createGateway({ server, config, hub, logger: logger.child({ component: 'gateway' }), stats, adapterStatus });
+
+  const feedLog = new ThrottledLog(logger.child({ component: 'feed' }));
+  const onInvalid = (reason: 'topic' | 'encoding' | 'json' | 'not_object' | 'error', raw: RawTick): void => {
+    if (reason === 'topic') stats.received++;
+    if (reason === 'topic' && typeof raw?.topic === 'string') {
+      if (isOrderTopic(raw.topic)) {
+        stats.ordersRelayed++;
+        gateway.relayOrder(raw.topic, raw.payload as Buffer | string);
+        return;
+      }
+      if (isIgnoredTopic(raw.topic)) {
+        stats.ticksIn[0]!++;
+        return;
+      }
+    }
+    stats.feedDropped[reason]++;
+    feedLog.warn(`feed_${reason}`, { reason, topic: String(raw?.topic).slice(0, 120) }, `dropped a feed message: ${reason}`);
+  };
+
+  const pipeline: Subscription = feed.raw$
+    .pipe(
+      marketTicks({
+        throttleMs: config.throttleMs,
+        maxLevels: config.maxDepth,
+        twoSegmentExchanges: config.twoSegmentExchanges,
+        onInvalid,
+        onParsed: (key) => {
+          stats.received++;
+          stats.ticksIn[key.mode]!++;
+        },
+      }),
+    )
+    .subscribe({
+      next: (tick) => {
+        stats.ticksOut++;
+        hub.publish(tick);
+      },
+      error: (err: unknown) => logger.error({ err }, 'feed failed; no ticks will arrive until restart'),
+    });
+
+  let draining = false;
+  routes.set('/healthz', (_req, res) => text(res, 200, 'ok\n'));
+  routes.set('/readyz', (_req, res) => {
+    const ready = !draining && feed.isUp() && server.listening;
+    text(res, ready ? 200 : 503, ready ? 'ready\n' : draining ? 'draining\n' : 'feed not up\n');
+  });
+
+  try {
+    await feed.ready();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    pipeline.unsubscribe();
+    clearInterval(staleTimer);
+    server.close();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | undefined;
+  const proxy: Proxy = {
+    config,
+    port,
+    wsUrl: `ws://${host}:${port}/`,
+    httpUrl: `http://${host}:${port}`,
+    feed,
+    hub,
+    stats,
+    gateway,
+    server,
+    routes,
+    logger,
+    adapterStatus,
+    get draining() {
+      return draining;
+    },
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        gateway.stopAccepting();
+        await gateway.close(config.shutdownGraceMs);
+        pipeline.unsubscribe();
+        clearInterval(staleTimer);
+        server.closeAllConnections?.();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+  return proxy;
+}

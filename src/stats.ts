@@ -1,0 +1,42 @@
+import type { Mode } from '../streams';
+
+/** Why a feed message was dropped before it became a tick. */
+export type FeedDropReason = 'frames' | 'topic' | 'encoding' | 'json' | 'not_object' | 'error';
+
+/**
+ * The process's counters as plain numbers: incrementing one on the hot path costs an add, nothing
+ * more. `/metrics` reads them at scrape time; the stats log line reads them every interval.
+ */
+export class Stats {
+  /** Feed messages received, by topic mode (index 1..3); index 0 counts non-market-data topics. */
+  readonly ticksIn = [0, 0, 0, 0];
+  /** Feed messages received, whatever they were. */
+  received = 0;
+  /** Ticks that left the throttle (delivered to the hub). */
+  ticksOut = 0;
+  /** Feed messages dropped, by reason. */
+  readonly feedDropped: Record<FeedDropReason, number> = { frames: 0, topic: 0, encoding: 0, json: 0, not_object: 0, error: 0 };
+  /** Order events relayed to clients. */
+  ordersRelayed = 0;
+  /** Frames and bytes handed to client sockets. */
+  framesSent = 0;
+  bytesSent = 0;
+  /** Frames replaced by a newer one for the same key while their client was slow. */
+  conflated = 0;
+  /** Connections closed, by why. */
+  readonly disconnects = { slow: 0, flood: 0, oversize: 0, authTimeout: 0, heartbeat: 0, refused: 0 };
+  authFailures = 0;
+  rateLimited = 0;
+  connectionsTotal = 0;
+  /** Epoch ms of the last feed message, 0 before any. */
+  lastFeedAt = 0;
+
+  /** Ticks received in all modes. */
+  totalTicksIn(): number {
+    return this.ticksIn[1]! + this.ticksIn[2]! + this.ticksIn[3]!;
+  }
+
+  countTickIn(mode: Mode | 0): void {
+    this.ticksIn[mode]!++;
+  }
+}
