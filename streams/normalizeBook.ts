@@ -86,12 +86,26 @@ export function normalizeBook<T>(data: T, options: NormalizeBookOptions = {}): T
     const buy = sideOf(book['buy'], 'bid', maxLevels);
     const sell = sideOf(book['sell'], 'ask', maxLevels);
     if (buy === book['buy'] && sell === book['sell']) return data;
-    return { ...record, depth: { ...book, buy, sell } } as T;
+    return { ...record, depth: withSides(book, 'buy', buy, 'sell', sell) } as T;
   }
   const bids = sideOf(record['bids'], 'bid', maxLevels);
   const asks = sideOf(record['asks'], 'ask', maxLevels);
   if (bids === record['bids'] && asks === record['asks']) return data;
-  return { ...record, bids, asks } as T;
+  return withSides(record, 'bids', bids, 'asks', asks) as T;
+}
+
+/** A shallow copy of `record` with its changed sides; a side it does not have stays absent. */
+function withSides(
+  record: Record<string, unknown>,
+  bidKey: string,
+  bid: unknown,
+  askKey: string,
+  ask: unknown,
+): Record<string, unknown> {
+  const out = { ...record };
+  if (bid !== record[bidKey]) out[bidKey] = bid;
+  if (ask !== record[askKey]) out[askKey] = ask;
+  return out;
 }
 
 function sideOf(levels: unknown, side: Side, maxLevels: number): unknown {
