@@ -5,7 +5,7 @@ import { ApiKeyStore } from './auth';
 import { Session, type SessionContext } from './session';
 import type { Gateway, GatewayDeps } from './types';
 
-export type { AdapterStatus, Gateway, GatewayDeps } from './types';
+export type { AdapterStatus, Gateway, GatewayDeps, SessionView } from './types';
 
 /**
  * The WebSocket gateway on the proxy's HTTP server: OpenAlgo's client protocol (protocol.md) with
@@ -21,6 +21,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   const keys = new ApiKeyStore(config.apiKeys);
   const sessions = new Set<Session>();
+  const remotePorts = new WeakMap<Session, number | undefined>();
   /** userId → sessions of that user that subscribed to order events */
   const orderSubscribers = new Map<string, Set<Session>>();
   let accepting = true;
@@ -70,6 +71,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const log = logger.child({ client: id });
     const session = new Session(id, ws, ctx, log);
     sessions.add(session);
+    remotePorts.set(session, req.socket.remotePort);
     log.debug({ event: 'connect', remote: req.socket.remoteAddress }, 'client connected');
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       session.onMessage(Array.isArray(data) ? Buffer.concat(data) : isBinary && !(data instanceof Buffer) ? Buffer.from(data) : data);
@@ -108,6 +110,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   return {
     clientCount: () => sessions.size,
+
+    sessions: () =>
+      [...sessions].map((s) => ({
+        id: s.id,
+        remotePort: remotePorts.get(s),
+        userId: s.user?.userId,
+        ordersSubscribed: s.ordersSubscribed,
+        hubClient: s.hubClient,
+      })),
 
     relayOrder(_topic, payload) {
       let event: unknown;

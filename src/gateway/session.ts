@@ -125,6 +125,11 @@ export class Session {
     if (this.ordersSubscribed) this.ctx.orders(this, false);
   }
 
+  /** This connection's handle in the hub (read-only use: tests and diagnostics). */
+  get hubClient(): HubClient {
+    return this.client;
+  }
+
   /** Sends an order event (already serialised) to this connection. */
   sendOrder(text: string): void {
     this.outbox.sendControl(text);

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { ServeConfig } from '../config';
-import type { Hub } from '../hub';
+import type { Hub, HubClient } from '../hub';
 import type { Logger } from '../logger';
 import type { Stats } from '../stats';
 
@@ -19,10 +19,24 @@ export interface GatewayDeps {
   readonly adapterStatus: () => AdapterStatus;
 }
 
+/** What one open connection holds, as {@link Gateway.sessions} shows it: read-only, for tests and diagnostics. */
+export interface SessionView {
+  readonly id: number;
+  /** The peer's TCP port: lets a test find the session behind its own socket. */
+  readonly remotePort: number | undefined;
+  /** Undefined until the connection authenticates. */
+  readonly userId: string | undefined;
+  readonly ordersSubscribed: boolean;
+  /** The connection's handle in the hub, for `hub.held(...)` / `hub.countHeld(...)`. */
+  readonly hubClient: HubClient;
+}
+
 /** The WebSocket side of the proxy. */
 export interface Gateway {
   /** Connections open now (authenticated or not). */
   clientCount(): number;
+  /** The open connections, in the order they connected. */
+  sessions(): SessionView[];
   /**
    * Relays an order event from feed topic `{BROKER}_{USER}_orders` or `ANALYZE_{USER}_orders` to the
    * connections of the user named by the payload's `user_id` that subscribed to orders.
