@@ -1,0 +1,136 @@
+/** protocol.md "Transport" and "Limits": paths, silence on connect, frame cap, timers, client cap. */
+import { ALICE, type Env, startEnv } from '../helpers/proxy';
+import { Scope, sleep } from '../helpers/scope';
+import { ofType } from '../helpers/wsClient';
+
+const suite = new Scope();
+afterAll(() => suite.close());
+const each = new Scope();
+afterEach(() => each.close());
+
+describe('transport', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await startEnv(suite, { maxFrameBytes: 1024, throttleMs: 0 });
+  });
+
+  it.each(['/', '/ws', '/some/deep/path?client=dashboard'])('accepts a connection on any URL path (%s)', async (path) => {
+    const client = await env.connect(each, path);
+    const reply = await client.request({ action: 'authenticate', api_key: ALICE.key });
+    expect(reply).toMatchObject({ type: 'auth', status: 'success' });
+  });
+
+  it('sends nothing when a client connects', async () => {
+    const client = await env.connect(each);
+    expect(await client.collect(300)).toStrictEqual([]);
+    expect(client.isOpen).toBe(true);
+  });
+
+  it('answers in text frames', async () => {
+    const client = await env.login(each);
+    await client.request({ action: 'ping' });
+    await client.request({ action: 'bogus' });
+    await env.fenced(client);
+    await env.settle(client);
+    expect(client.binaryFrames).toBe(0);
+  });
+
+  it('does not negotiate permessage-deflate by default', async () => {
+    const client = await env.connect(each, '/', { perMessageDeflate: true });
+    expect(client.ws.extensions).toBe('');
+  });
+
+  it('accepts a frame up to the configured maximum', async () => {
+    const client = await env.connect(each);
+    const padding = 'x'.repeat(1024 - JSON.stringify({ action: 'ping', pad: '' }).length);
+    const frame = JSON.stringify({ action: 'ping', pad: padding });
+    expect(Buffer.byteLength(frame)).toBe(1024);
+    client.sendRaw(frame);
+    expect(await client.next()).toMatchObject({ type: 'pong', status: 'success' });
+  });
+
+  it('closes with 1009 on a frame over the configured maximum', async () => {
+    const client = await env.login(each);
+    client.sendRaw(JSON.stringify({ action: 'ping', pad: 'x'.repeat(2048) }));
+    expect((await client.closed).code).toBe(1009);
+  });
+});
+
+describe('authentication grace', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await startEnv(suite, { authGraceS: 0.3 }, { feed: false });
+  });
+
+  it('closes a client that has not authenticated within the grace with 4401 "auth timeout"', async () => {
+    const client = await env.connect(each);
+    expect(await client.closed).toStrictEqual({ code: 4401, reason: 'auth timeout' });
+  });
+
+  it('keeps the grace running after a failed authentication', async () => {
+    const client = await env.connect(each);
+    const failed = await client.request({ action: 'authenticate', api_key: 'wrong' });
+    expect(failed).toMatchObject({ status: 'error', code: 'AUTHENTICATION_ERROR' });
+    expect(await client.closed).toStrictEqual({ code: 4401, reason: 'auth timeout' });
+  });
+
+  it('keeps an authenticated client open past the grace', async () => {
+    const authed = await env.login(each);
+    const idle = await env.connect(each);
+    await idle.closed;
+    expect(authed.isOpen).toBe(true);
+    expect(await authed.request({ action: 'ping' })).toMatchObject({ type: 'pong' });
+  });
+});
+
+describe('keepalive', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await startEnv(suite, { pingIntervalS: 0.2 }, { feed: false });
+  });
+
+  it('sends protocol pings', async () => {
+    const client = await env.login(each);
+    await new Promise<void>((resolve) => client.ws.once('ping', () => resolve()));
+  });
+
+  it('terminates a peer that does not answer pings, and keeps one that does', async () => {
+    const mute = await env.connect(each, '/', { autoPong: false });
+    let pings = 0;
+    mute.ws.on('ping', () => pings++);
+    const lively = await env.connect(each);
+    await mute.request({ action: 'authenticate', api_key: ALICE.key });
+    await lively.request({ action: 'authenticate', api_key: ALICE.key });
+
+    const closed = await mute.closed;
+    // Terminated, not closed politely: no close frame reaches the peer.
+    expect(closed.code).toBe(1006);
+    expect(pings).toBeGreaterThanOrEqual(1);
+    expect(lively.isOpen).toBe(true);
+    expect(await lively.request({ action: 'ping' })).toMatchObject({ type: 'pong' });
+  });
+});
+
+describe('connection cap', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await startEnv(suite, { maxClients: 2 }, { feed: false });
+  });
+
+  it('refuses connections over the cap with 1013 and accepts again once one leaves', async () => {
+    const first = await env.connect(each);
+    await env.connect(each);
+    const third = await env.connect(each);
+    expect((await third.closed).code).toBe(1013);
+
+    await first.close();
+    // The server learns of the close asynchronously; retry until it has.
+    for (let attempt = 0; ; attempt++) {
+      const again = await env.connect(each);
+      const outcome = await Promise.race([again.closed, again.request({ action: 'ping' }, ofType('pong'), 2000)]);
+      if ('type' in outcome) break;
+      if (attempt > 20) throw new Error(`never accepted again; last close ${JSON.stringify(outcome)}`);
+      await sleep(50);
+    }
+  });
+});
