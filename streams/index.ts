@@ -8,6 +8,7 @@ export { DEFAULT_TWO_SEGMENT_EXCHANGES, formatTopic, parseTopic, topicParser } f
 export type { ParseTopicOptions, TopicKey } from './topic';
 export { throttleLatest } from './throttleLatest';
 export { throttleByKey } from './throttleByKey';
+export { keyedThrottle } from './keyedThrottle';
 export type { ThrottleByKeyOptions } from './throttleByKey';
 export { DEFAULT_MAX_LEVELS, isSideSorted, levelPrice, normalizeBook, normalizeSide } from './normalizeBook';
 export type { BookLevel, BookLevelObject, BookLevelPair, NormalizeBookOptions } from './normalizeBook';

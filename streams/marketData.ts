@@ -1,8 +1,9 @@
 import { asyncScheduler, filter, map, type Observable, type OperatorFunction, pipe, type SchedulerLike } from 'rxjs';
 import type { Mode } from './mode';
 import { DEFAULT_MAX_LEVELS, normalizeBook } from './normalizeBook';
+import type { throttleByKey } from './throttleByKey';
 import { formatTopic, type ParseTopicOptions, type TopicKey, topicParser } from './topic';
-import { throttleByKey } from './throttleByKey';
+import { keyedThrottle } from './keyedThrottle';
 
 /** One message as the feed delivers it: a topic and its undecoded payload. */
 export interface RawTick {
@@ -35,7 +36,7 @@ export interface MarketDataOptions extends ParseTopicOptions {
   readonly throttleMs?: number;
   /** Book levels kept per side. Default 50. */
   readonly maxLevels?: number;
-  /** Idle time after which a key's throttle group is dropped. See {@link throttleByKey}. */
+  /** Idle time after which a key's throttle state is dropped. See {@link throttleByKey}. */
   readonly idleMs?: number;
   /** Time source; `asyncScheduler` by default. */
   readonly scheduler?: SchedulerLike;
@@ -60,7 +61,8 @@ const TOPIC_CACHE_LIMIT = 100_000;
 
 /**
  * The whole per-key pipeline of `design.md` as one operator: parse the topic (cached per topic),
- * throttle per key with {@link throttleByKey}, then — only for what survived the throttle — decode
+ * throttle per key with {@link keyedThrottle} (the semantics of {@link throttleByKey}, without a
+ * group or timer per key), then — only for what survived the throttle — decode
  * the JSON payload and normalise order books. Messages that fail anywhere are reported to
  * `onInvalid` and skipped; a bad message never errors the stream.
  *
@@ -127,9 +129,14 @@ export function marketTicks(options: MarketDataOptions = {}): OperatorFunction<R
     }
   };
 
+  // The filter looks the topic up once and leaves the entry here for the throttle's keyOf, which
+  // runs synchronously right after it for the same message: one cache lookup per tick, no pair
+  // object allocated per tick.
+  let current: KeyEntry | null = null;
   return pipe(
     filter((raw: RawTick) => {
       const entry = raw !== null && typeof raw === 'object' ? entryOf(raw.topic) : null;
+      current = entry;
       if (entry === null) {
         report('topic', raw);
         return false;
@@ -137,10 +144,7 @@ export function marketTicks(options: MarketDataOptions = {}): OperatorFunction<R
       onParsed?.(entry, raw);
       return true;
     }),
-    throttleByKey((raw: RawTick) => (entryOf(raw.topic) as KeyEntry).key, throttleMs, {
-      idleMs: options.idleMs,
-      scheduler,
-    }),
+    keyedThrottle(() => (current as KeyEntry).key, throttleMs, { idleMs: options.idleMs, scheduler }),
     map(decode),
     filter((tick): tick is Tick => tick !== null),
   );
