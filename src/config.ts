@@ -15,6 +15,7 @@ export interface ServeConfig {
   readonly zmqBind: string | undefined;
   readonly zmqConnect: readonly string[];
   readonly zmqRcvHwm: number;
+  readonly zmqReadIntervalMs: number;
   readonly nats: string | undefined;
   readonly apiKeys: readonly ApiKey[];
   readonly broker: string;
@@ -81,6 +82,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'zmq-bind', kind: 'string', arg: 'ENDPOINT', help: 'endpoint the ZeroMQ SUB binds; publishers connect (default tcp://127.0.0.1:5555 unless --zmq-connect is given)' },
   { name: 'zmq-connect', kind: 'list', arg: 'ENDPOINT', default: [], help: 'endpoint of a publisher that binds; repeatable' },
   { name: 'zmq-rcvhwm', kind: 'int', default: 100_000, min: 0, help: 'ZeroMQ receive high-water mark, in messages' },
+  { name: 'zmq-read-interval-ms', kind: 'number', default: 1, min: 0, max: 50, help: 'pause after draining the ZeroMQ queue, so a busy feed is read in batches (fewer wake-ups, at most this much added latency); 0 = read each message at once' },
   { name: 'nats', kind: 'string', arg: 'URL', help: 'take the feed from NATS (published by `tickcast bridge`) instead of ZeroMQ' },
   { name: 'api-key', kind: 'list', arg: 'KEY[:USER[:BROKER]]', default: [], env: 'TICKCAST_API_KEYS', help: 'an API key clients authenticate with; repeatable' },
   { name: 'api-keys-file', kind: 'string', arg: 'FILE', help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}' },
@@ -290,6 +292,7 @@ export function buildServeConfig(opts: Record<string, unknown>, apiKeys: readonl
     zmqBind,
     zmqConnect,
     zmqRcvHwm: opts['zmq-rcvhwm'] as number,
+    zmqReadIntervalMs: opts['zmq-read-interval-ms'] as number,
     nats: opts['nats'] as string | undefined,
     apiKeys: apiKeys.map((k) => Object.freeze({ ...k })),
     broker: opts['broker'] as string,

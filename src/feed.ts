@@ -30,6 +30,7 @@ export function zmqFeedSource(config: ServeConfig, stats: Stats): FeedSource {
     bind: config.zmqBind,
     connect: config.zmqConnect,
     receiveHighWaterMark: config.zmqRcvHwm,
+    readIntervalMs: config.zmqReadIntervalMs,
     onBadFrame: () => {
       stats.feedDropped.frames++;
     },

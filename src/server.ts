@@ -9,7 +9,9 @@ import type { AdapterStatus, Gateway } from './gateway/types';
 import { HttpRoutes, text } from './http';
 import { Hub } from './hub';
 import { type Logger, silentLogger, ThrottledLog } from './logger';
+import { ProxyMetrics } from './metrics';
 import { Stats } from './stats';
+import { startStatsLog } from './statsLog';
 
 /** Options of {@link startProxy}. */
 export interface ProxyOptions {
@@ -34,6 +36,8 @@ export interface Proxy {
   readonly server: Server;
   readonly routes: HttpRoutes;
   readonly logger: Logger;
+  /** Prometheus metrics, served at `GET /metrics`. */
+  readonly metrics: ProxyMetrics;
   /** The feed's health as `broker_info` reports it. */
   adapterStatus(): AdapterStatus;
   /** True from the start of {@link close}: `/readyz` answers 503. */
@@ -134,7 +138,13 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     .subscribe({
       next: (tick) => {
         stats.ticksOut++;
-        hub.publish(tick);
+        try {
+          hub.publish(tick);
+        } catch (err) {
+          // Never let one tick take the feed (or, via RxJS's rethrow, the process) down.
+          stats.feedDropped.error++;
+          feedLog.warn('publish_error', { err, key: tick.key }, 'failed to deliver a tick');
+        }
       },
       error: (err: unknown) => logger.error({ err }, 'feed failed; no ticks will arrive until restart'),
     });
@@ -145,6 +155,15 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     const ready = !draining && feed.isUp() && server.listening;
     text(res, ready ? 200 : 503, ready ? 'ready\n' : draining ? 'draining\n' : 'feed not up\n');
   });
+  const metrics = new ProxyMetrics({
+    stats,
+    hubStats: () => hub.stats(),
+    clientCount: () => gateway.clientCount(),
+    adapterStatus,
+    feedUp: () => feed.isUp(),
+    draining: () => draining,
+  });
+  routes.set('/metrics', metrics.route);
 
   try {
     await feed.ready();
@@ -162,6 +181,11 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  const stopStatsLog = startStatsLog(
+    { stats, hubStats: () => hub.stats(), clientCount: () => gateway.clientCount() },
+    logger.child({ component: 'stats' }),
+    config.statsIntervalS,
+  );
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
   let closing: Promise<void> | undefined;
@@ -177,6 +201,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     server,
     routes,
     logger,
+    metrics,
     adapterStatus,
     get draining() {
       return draining;
@@ -184,6 +209,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     close() {
       closing ??= (async () => {
         draining = true;
+        stopStatsLog();
         gateway.stopAccepting();
         await gateway.close(config.shutdownGraceMs);
         pipeline.unsubscribe();

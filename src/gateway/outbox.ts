@@ -1,6 +1,7 @@
 import type WebSocket from 'ws';
 import type { Frame, Slot } from '../hub';
 import type { Stats } from '../stats';
+import { corkUntilTick } from './cork';
 
 /** Slow-consumer limits (protocol.md "Limits and slow clients"). */
 export interface OutboxLimits {
@@ -78,6 +79,7 @@ export class Outbox {
   }
 
   private write(frame: Frame): void {
+    corkUntilTick(this.ws);
     this.ws.send(frame.bytes, { binary: false });
     this.stats.framesSent++;
     this.stats.bytesSent += frame.bytes.length;
