@@ -1,0 +1,458 @@
+import { Hub, type Frame, type HubClient, type HubOptions } from '../src/hub';
+import { formatTopic, type Mode, type Tick } from '../streams';
+
+const BROKER = 'zerodha';
+
+function tick(exchange: string, symbol: string, mode: Mode, data: Record<string, unknown>, json?: string): Tick {
+  const key = formatTopic({ exchange, symbol, mode });
+  return json === undefined ? { exchange, symbol, mode, key, data } : { exchange, symbol, mode, key, data, json };
+}
+
+const ltp = (price: number) => tick('NSE', 'TCS', 1, { ltp: price });
+const quote = (price: number) => tick('NSE', 'TCS', 2, { ltp: price, volume: 10 });
+/** A Depth tick with a book, as a broker sends it. */
+const depth = (price: number) =>
+  tick('NSE', 'TCS', 3, {
+    ltp: price,
+    depth: { buy: [{ price: price - 1, quantity: 5, orders: 1 }], sell: [{ price: price + 1, quantity: 7, orders: 2 }] },
+  });
+
+/** The `market_data` message a client should read, as a plain object. */
+function marketData(mode: Mode, seq: number, data: Record<string, unknown>, symbol = 'TCS', exchange = 'NSE') {
+  return { type: 'market_data', symbol, exchange, mode, seq, data, broker: BROKER };
+}
+
+const parse = (frame: Frame): unknown => JSON.parse(frame.bytes.toString('utf8'));
+
+interface Recorder {
+  readonly frames: Frame[];
+  /** The frames as the client reads them. */
+  messages(): unknown[];
+  readonly completed: boolean;
+}
+
+function record(client: HubClient): Recorder {
+  const frames: Frame[] = [];
+  let completed = false;
+  client.frames$.subscribe({ next: (f) => frames.push(f), complete: () => (completed = true) });
+  return {
+    frames,
+    messages: () => frames.map(parse),
+    get completed() {
+      return completed;
+    },
+  };
+}
+
+function setup(options: Partial<HubOptions> = {}) {
+  const hub = new Hub({ broker: BROKER, ...options });
+  /** A client holding `modes` of NSE TCS, and its recorder. */
+  const client = (...modes: Mode[]) => {
+    const handle = hub.addClient();
+    for (const mode of modes) hub.subscribe(handle, 'NSE', 'TCS', mode);
+    return { handle, ...record(handle) };
+  };
+  return { hub, client };
+}
+
+describe('Hub: the mode hierarchy of protocol.md', () => {
+  // [modes held, mode of the tick, tag of the one frame delivered (null: none)]
+  it.each<[Mode[], Mode, Mode | null]>([
+    [[1], 1, 1],
+    [[1], 2, 1],
+    [[1], 3, 1],
+    [[2], 1, null],
+    [[2], 2, 2],
+    [[2], 3, 2],
+    [[3], 1, null],
+    [[3], 2, null],
+    [[3], 3, 3],
+    [[1, 2], 1, 1],
+    [[1, 2], 2, 2],
+    [[1, 2], 3, 2],
+    [[1, 3], 1, 1],
+    [[1, 3], 2, 1],
+    [[1, 3], 3, 3],
+    [[2, 3], 1, null],
+    [[2, 3], 2, 2],
+    [[2, 3], 3, 3],
+    [[1, 2, 3], 1, 1],
+    [[1, 2, 3], 2, 2],
+    [[1, 2, 3], 3, 3],
+  ])('a client holding %j gets a tick on mode %i as one frame tagged %p', (held, mode, tag) => {
+    const { hub, client } = setup();
+    const c = client(...held);
+    hub.publish(tick('NSE', 'TCS', mode, { ltp: 1 }));
+    expect(c.messages()).toEqual(tag === null ? [] : [marketData(tag, 1, { ltp: 1 })]);
+  });
+
+  it('never sends a tick of one symbol to holders of another symbol or exchange', () => {
+    const { hub } = setup();
+    const other = hub.addClient();
+    hub.subscribe(other, 'NSE', 'INFY', 1);
+    hub.subscribe(other, 'BSE', 'TCS', 1);
+    const r = record(other);
+    hub.publish(depth(100));
+    expect(r.frames).toEqual([]);
+  });
+
+  it('delivers one frame per client, with the same Buffer for every client of the same tag', () => {
+    const { hub, client } = setup();
+    const a = client(1);
+    const b = client(2);
+    const c = client(3);
+    const d = client(1, 2, 3);
+    const e = client(1, 3);
+    const f = client(1);
+    hub.publish(quote(100));
+    expect([a, b, c, d, e, f].map((r) => r.frames.length)).toEqual([1, 1, 0, 1, 1, 1]);
+    expect(a.frames[0]!.bytes).toBe(e.frames[0]!.bytes);
+    expect(a.frames[0]!.bytes).toBe(f.frames[0]!.bytes);
+    expect(b.frames[0]!.bytes).toBe(d.frames[0]!.bytes);
+    expect(a.frames[0]!.bytes).not.toBe(b.frames[0]!.bytes);
+    expect(a.messages()).toEqual([marketData(1, 1, { ltp: 100, volume: 10 })]);
+    expect(b.messages()).toEqual([marketData(2, 1, { ltp: 100, volume: 10 })]);
+  });
+
+  it('encodes a tick once per delivered mode, not once per client', () => {
+    const { hub, client } = setup();
+    const clients = [...Array.from({ length: 50 }, () => client(1)), ...Array.from({ length: 50 }, () => client(3))];
+    const stringify = jest.spyOn(JSON, 'stringify');
+    try {
+      hub.publish(depth(100));
+      // One for the book-less LTP frame, one for the Depth frame (data has no json text to reuse).
+      expect(stringify).toHaveBeenCalledTimes(2);
+    } finally {
+      stringify.mockRestore();
+    }
+    expect(new Set(clients.map((c) => c.frames[0]!.bytes)).size).toBe(2);
+  });
+
+  it('tags frames with a stable slot per (exchange, symbol, delivered mode)', () => {
+    const { hub, client } = setup();
+    const c = client(1, 3);
+    hub.publish(ltp(1));
+    hub.publish(depth(2));
+    hub.publish(ltp(3));
+    const [first, second, third] = c.frames;
+    expect(first!.slot).toEqual({ exchange: 'NSE', symbol: 'TCS', mode: 1 });
+    expect(second!.slot).toEqual({ exchange: 'NSE', symbol: 'TCS', mode: 3 });
+    expect(third!.slot).toBe(first!.slot);
+  });
+
+  it('writes the exact frame bytes of protocol.md, with symbol and exchange JSON-escaped', () => {
+    const { hub } = setup();
+    const c = hub.addClient();
+    hub.subscribe(c, 'NSE', 'TCS', 1);
+    hub.subscribe(c, 'N"SE', 'A\\B', 1);
+    const r = record(c);
+    hub.publish(tick('NSE', 'TCS', 1, { ltp: 1418.4 }, '{"ltp":1418.4}'));
+    hub.publish(tick('N"SE', 'A\\B', 1, { ltp: 1 }));
+    expect(r.frames.map((f) => f.bytes.toString('utf8'))).toEqual([
+      '{"type":"market_data","symbol":"TCS","exchange":"NSE","mode":1,"seq":1,"data":{"ltp":1418.4},"broker":"zerodha"}',
+      '{"type":"market_data","symbol":"A\\\\B","exchange":"N\\"SE","mode":1,"seq":1,"data":{"ltp":1},"broker":"zerodha"}',
+    ]);
+    expect(r.messages()[1]).toEqual(marketData(1, 1, { ltp: 1 }, 'A\\B', 'N"SE'));
+  });
+});
+
+describe('Hub: seq', () => {
+  it('counts, per delivered mode m, every tick of mode ≥ m, the same for every client', () => {
+    const { hub, client } = setup();
+    const l = client(1);
+    const q = client(2);
+    const d = client(3);
+    const ld = client(1, 3);
+    const l2 = client(1);
+    hub.publish(ltp(1));
+    hub.publish(quote(2));
+    hub.publish(depth(3));
+    hub.publish(ltp(4));
+    hub.publish(depth(5));
+    const seqs = (r: Recorder) => r.frames.map((f) => [f.slot.mode, f.seq]);
+    expect(seqs(l)).toEqual([[1, 1], [1, 2], [1, 3], [1, 4], [1, 5]]);
+    expect(seqs(l2)).toEqual(seqs(l));
+    expect(seqs(q)).toEqual([[2, 1], [2, 2], [2, 3]]);
+    expect(seqs(d)).toEqual([[3, 1], [3, 2]]);
+    // The Depth ticks reach this client tagged 3, so its LTP stream shows them as jumps (2 → 4).
+    expect(seqs(ld)).toEqual([[1, 1], [1, 2], [3, 1], [1, 4], [3, 2]]);
+    expect(l.messages().map((m) => (m as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('counts ticks published before anyone held the symbol', () => {
+    const { hub, client } = setup();
+    hub.publish(ltp(1));
+    hub.publish(ltp(2));
+    const c = client(1);
+    hub.publish(ltp(3));
+    expect(c.messages()).toEqual([marketData(1, 3, { ltp: 3 })]);
+  });
+
+  it('keeps a separate count per symbol and exchange', () => {
+    const { hub } = setup();
+    const c = hub.addClient();
+    hub.subscribe(c, 'NSE', 'TCS', 1);
+    hub.subscribe(c, 'NSE', 'INFY', 1);
+    hub.subscribe(c, 'BSE', 'TCS', 1);
+    const r = record(c);
+    hub.publish(ltp(1));
+    hub.publish(ltp(2));
+    hub.publish(tick('NSE', 'INFY', 1, { ltp: 3 }));
+    hub.publish(tick('BSE', 'TCS', 1, { ltp: 4 }));
+    expect(r.frames.map((f) => [f.slot.exchange, f.slot.symbol, f.seq])).toEqual([
+      ['NSE', 'TCS', 1],
+      ['NSE', 'TCS', 2],
+      ['NSE', 'INFY', 1],
+      ['BSE', 'TCS', 1],
+    ]);
+  });
+});
+
+describe('Hub: snapshot', () => {
+  it('is undefined for a symbol the hub has never seen, and before any tick of a held one', () => {
+    const { hub, client } = setup();
+    expect(hub.snapshot('NSE', 'NOPE', 1)).toBeUndefined();
+    client(1, 2, 3);
+    expect([1, 2, 3].map((m) => hub.snapshot('NSE', 'TCS', m as Mode))).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('is the newest tick among the topics of mode ≥ M, tagged M, with that tag’s current seq', () => {
+    const { hub } = setup();
+    const snap = (mode: Mode) => {
+      const frame = hub.snapshot('NSE', 'TCS', mode);
+      return frame && parse(frame);
+    };
+    hub.publish(ltp(1));
+    expect([snap(1), snap(2), snap(3)]).toEqual([marketData(1, 1, { ltp: 1 }), undefined, undefined]);
+
+    hub.publish(depth(2));
+    // Tagged 1 and 2, the Depth tick loses its book (the client did not ask for one).
+    expect([snap(1), snap(2), snap(3)]).toEqual([
+      marketData(1, 2, { ltp: 2 }),
+      marketData(2, 1, { ltp: 2 }),
+      marketData(3, 1, depth(2).data),
+    ]);
+
+    hub.publish(ltp(3));
+    hub.publish(quote(4));
+    expect([snap(1), snap(2), snap(3)]).toEqual([
+      marketData(1, 4, { ltp: 4, volume: 10 }),
+      marketData(2, 2, { ltp: 4, volume: 10 }),
+      marketData(3, 1, depth(2).data),
+    ]);
+  });
+
+  it('reuses the frame already built for a delivered tick instead of encoding again', () => {
+    const { hub, client } = setup();
+    const c = client(2);
+    hub.publish(quote(1));
+    const stringify = jest.spyOn(JSON, 'stringify');
+    let frame: Frame | undefined;
+    try {
+      frame = hub.snapshot('NSE', 'TCS', 2);
+      expect(hub.snapshot('NSE', 'TCS', 2)).toBe(frame);
+      expect(stringify).not.toHaveBeenCalled();
+    } finally {
+      stringify.mockRestore();
+    }
+    expect(frame!.bytes).toBe(c.frames[0]!.bytes);
+  });
+});
+
+describe('Hub: books', () => {
+  it('delivers bids/asks [price, quantity] pairs as depth { buy, sell } level objects', () => {
+    const { hub, client } = setup();
+    const c = client(3);
+    hub.publish(tick('NSE', 'TCS', 3, { ltp: 100, bids: [['99.5', '2'], [99, 1, 4]], asks: [[101, 3]] }));
+    expect(c.messages()).toEqual([
+      marketData(3, 1, {
+        ltp: 100,
+        depth: {
+          buy: [
+            { price: 99.5, quantity: 2 },
+            { price: 99, quantity: 1, orders: 4 },
+          ],
+          sell: [{ price: 101, quantity: 3 }],
+        },
+      }),
+    ]);
+  });
+
+  it('delivers bids/asks level objects under depth { buy, sell }, and a missing side as []', () => {
+    const { hub, client } = setup();
+    const c = client(3);
+    hub.publish(tick('NSE', 'TCS', 3, { ltp: 1, bids: [{ price: 9, quantity: 1, orders: 2 }] }));
+    expect(c.messages()).toEqual([
+      marketData(3, 1, { ltp: 1, depth: { buy: [{ price: 9, quantity: 1, orders: 2 }], sell: [] } }),
+    ]);
+  });
+
+  it('passes bids/asks through when booksAsDepth is false', () => {
+    const { hub, client } = setup({ booksAsDepth: false });
+    const c = client(3);
+    const data = { ltp: 100, bids: [[99, 1]], asks: [[101, 3]] };
+    hub.publish(tick('NSE', 'TCS', 3, data));
+    expect(c.messages()).toEqual([marketData(3, 1, data)]);
+  });
+
+  it('leaves the book out of a Depth tick delivered tagged LTP or Quote', () => {
+    const { hub, client } = setup();
+    const l = client(1);
+    const q = client(2);
+    const d = client(3);
+    hub.publish(tick('NSE', 'TCS', 3, { ltp: 100, volume: 5, bids: [[99, 1]], asks: [[101, 1]] }));
+    expect(l.messages()).toEqual([marketData(1, 1, { ltp: 100, volume: 5 })]);
+    expect(q.messages()).toEqual([marketData(2, 1, { ltp: 100, volume: 5 })]);
+    expect(d.messages()).toEqual([
+      marketData(3, 1, {
+        ltp: 100,
+        volume: 5,
+        depth: { buy: [{ price: 99, quantity: 1 }], sell: [{ price: 101, quantity: 1 }] },
+      }),
+    ]);
+  });
+
+  it('keeps the book, in depth shape, for LTP and Quote tags when omitBooksBelowDepth is false', () => {
+    const { hub, client } = setup({ omitBooksBelowDepth: false });
+    const l = client(1);
+    const d = client(3);
+    hub.publish(tick('NSE', 'TCS', 3, { ltp: 100, bids: [[99, 1]] }));
+    const data = { ltp: 100, depth: { buy: [{ price: 99, quantity: 1 }], sell: [] } };
+    expect(l.messages()).toEqual([marketData(1, 1, data)]);
+    expect(d.messages()).toEqual([marketData(3, 1, data)]);
+  });
+});
+
+describe('Hub: subscriptions', () => {
+  it('subscribe returns true when newly held and false when already held; held lists modes lowest first', () => {
+    const { hub } = setup();
+    const c = hub.addClient();
+    expect(hub.subscribe(c, 'NSE', 'TCS', 3)).toBe(true);
+    expect(hub.subscribe(c, 'NSE', 'TCS', 1)).toBe(true);
+    expect(hub.subscribe(c, 'NSE', 'TCS', 3)).toBe(false);
+    expect(hub.held(c, 'NSE', 'TCS')).toEqual([1, 3]);
+    expect(hub.held(c, 'NSE', 'INFY')).toEqual([]);
+    expect(hub.countHeld(c)).toBe(2);
+    expect(hub.stats()).toEqual({ clients: 1, subscriptions: 2, symbols: 1, heldSymbols: 1, keys: 0 });
+  });
+
+  it('unsubscribe with a mode removes that mode only, and the tick hierarchy follows', () => {
+    const { hub, client } = setup();
+    const c = client(1, 3);
+    expect(hub.unsubscribe(c.handle, 'NSE', 'TCS', 3)).toEqual([3]);
+    expect(hub.unsubscribe(c.handle, 'NSE', 'TCS', 3)).toEqual([]);
+    expect(hub.unsubscribe(c.handle, 'NSE', 'TCS', 2)).toEqual([]);
+    hub.publish(depth(100));
+    expect(c.messages()).toEqual([marketData(1, 1, { ltp: 100 })]);
+    expect(hub.stats()).toMatchObject({ subscriptions: 1, heldSymbols: 1 });
+  });
+
+  it('unsubscribe without a mode removes every mode held for the symbol', () => {
+    const { hub, client } = setup();
+    const c = client(1, 2, 3);
+    expect(hub.unsubscribe(c.handle, 'NSE', 'TCS')).toEqual([1, 2, 3]);
+    expect(hub.unsubscribe(c.handle, 'NSE', 'TCS')).toEqual([]);
+    expect(hub.unsubscribe(c.handle, 'NSE', 'NEVER')).toEqual([]);
+    hub.publish(depth(100));
+    expect(c.frames).toEqual([]);
+    expect(hub.stats()).toEqual({ clients: 1, subscriptions: 0, symbols: 1, heldSymbols: 0, keys: 1 });
+  });
+
+  it('unsubscribeAll removes and reports everything the client holds', () => {
+    const { hub } = setup();
+    const c = hub.addClient();
+    hub.subscribe(c, 'NSE', 'TCS', 1);
+    hub.subscribe(c, 'NSE', 'TCS', 3);
+    hub.subscribe(c, 'BSE', 'INFY', 2);
+    expect(hub.unsubscribeAll(c)).toEqual([
+      { exchange: 'NSE', symbol: 'TCS', modes: [1, 3] },
+      { exchange: 'BSE', symbol: 'INFY', modes: [2] },
+    ]);
+    expect(hub.unsubscribeAll(c)).toEqual([]);
+    expect(hub.countHeld(c)).toBe(0);
+    expect(hub.stats()).toEqual({ clients: 1, subscriptions: 0, symbols: 0, heldSymbols: 0, keys: 0 });
+  });
+});
+
+describe('Hub: removing a client', () => {
+  it('leaves no subscriptions behind, drops the symbols the feed never carried, and completes frames$', () => {
+    const { hub } = setup();
+    const a = hub.addClient();
+    const b = hub.addClient();
+    const ra = record(a);
+    hub.subscribe(a, 'NSE', 'TCS', 1);
+    hub.subscribe(a, 'NSE', 'TCS', 3);
+    hub.subscribe(a, 'NSE', 'JUNK', 2);
+    hub.subscribe(a, 'XYZ', 'JUNK', 1);
+    hub.subscribe(b, 'NSE', 'TCS', 2);
+    hub.publish(depth(100));
+    expect(hub.stats()).toEqual({ clients: 2, subscriptions: 5, symbols: 3, heldSymbols: 3, keys: 1 });
+
+    hub.removeClient(a);
+    expect(ra.completed).toBe(true);
+    expect(hub.stats()).toEqual({ clients: 1, subscriptions: 1, symbols: 1, heldSymbols: 1, keys: 1 });
+    hub.removeClient(b);
+    // NSE TCS stays: the feed carries it and its last tick is kept for snapshots.
+    expect(hub.stats()).toEqual({ clients: 0, subscriptions: 0, symbols: 1, heldSymbols: 0, keys: 1 });
+    expect(hub.snapshot('NSE', 'TCS', 3)).toBeDefined();
+    expect(hub.snapshot('NSE', 'JUNK', 2)).toBeUndefined();
+  });
+
+  it('ignores a removed client from then on', () => {
+    const { hub } = setup();
+    const c = hub.addClient();
+    const r = record(c);
+    hub.subscribe(c, 'NSE', 'TCS', 1);
+    hub.removeClient(c);
+    hub.removeClient(c);
+    expect(hub.subscribe(c, 'NSE', 'TCS', 1)).toBe(false);
+    expect(hub.unsubscribe(c, 'NSE', 'TCS')).toEqual([]);
+    expect(hub.unsubscribeAll(c)).toEqual([]);
+    expect(hub.held(c, 'NSE', 'TCS')).toEqual([]);
+    hub.publish(ltp(1));
+    expect(r.frames).toEqual([]);
+    expect(hub.stats()).toEqual({ clients: 0, subscriptions: 0, symbols: 1, heldSymbols: 0, keys: 1 });
+  });
+
+  it('ignores a handle that belongs to another hub', () => {
+    const { hub } = setup();
+    const stranger = new Hub({ broker: BROKER }).addClient();
+    expect(hub.subscribe(stranger, 'NSE', 'TCS', 1)).toBe(false);
+    expect(hub.stats()).toEqual({ clients: 0, subscriptions: 0, symbols: 0, heldSymbols: 0, keys: 0 });
+  });
+});
+
+describe('Hub: onInterest', () => {
+  it('is told exactly when a symbol gains its first holder and loses its last', () => {
+    const onInterest = jest.fn();
+    const { hub } = setup({ onInterest });
+    const a = hub.addClient();
+    const b = hub.addClient();
+    hub.subscribe(a, 'NSE', 'TCS', 1);
+    hub.subscribe(a, 'NSE', 'TCS', 3); // same holder, another mode
+    hub.subscribe(b, 'NSE', 'TCS', 2); // second holder
+    hub.subscribe(b, 'BSE', 'INFY', 1);
+    expect(onInterest.mock.calls).toEqual([
+      ['NSE', 'TCS', true],
+      ['BSE', 'INFY', true],
+    ]);
+    onInterest.mockClear();
+
+    hub.unsubscribe(a, 'NSE', 'TCS', 1); // a still holds mode 3
+    hub.unsubscribe(a, 'NSE', 'TCS'); // b still holds it
+    expect(onInterest).not.toHaveBeenCalled();
+    hub.removeClient(b);
+    expect(onInterest.mock.calls).toEqual([
+      ['NSE', 'TCS', false],
+      ['BSE', 'INFY', false],
+    ]);
+    onInterest.mockClear();
+
+    hub.subscribe(a, 'NSE', 'TCS', 2);
+    hub.unsubscribeAll(a);
+    expect(onInterest.mock.calls).toEqual([
+      ['NSE', 'TCS', true],
+      ['NSE', 'TCS', false],
+    ]);
+  });
+});
