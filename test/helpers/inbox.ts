@@ -67,6 +67,14 @@ export class Inbox<T> {
     return this.queue.splice(0);
   }
 
+  /** Removes the queued items that match; returns how many. */
+  discard(predicate: (item: T) => boolean): number {
+    const before = this.queue.length;
+    const keep = this.queue.filter((item) => !predicate(item));
+    this.queue.splice(0, this.queue.length, ...keep);
+    return before - keep.length;
+  }
+
   /** Items queued now, without taking them. */
   peek(): readonly T[] {
     return this.queue;

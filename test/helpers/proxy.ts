@@ -110,6 +110,9 @@ export async function startEnv(scope: Scope, overrides: Partial<ServeConfig> = {
         (m) => m['type'] === 'subscribe',
       );
       if (reply['status'] !== 'success') throw new Error(`fence subscription failed: ${JSON.stringify(reply)}`);
+      // A snapshot of the last fence tick follows the reply; the pong after it says it has come.
+      await client.request({ action: 'ping', _pingId: 'fence' }, (m) => m['type'] === 'pong' && m['_pingId'] === 'fence');
+      client.discard(isFence);
       return client;
     },
     settle: async (...clients) => {

@@ -110,6 +110,11 @@ export class TestClient {
     return this.inbox.drain();
   }
 
+  /** Removes the queued frames that match; returns how many. */
+  discard(predicate: Predicate): number {
+    return this.inbox.discard(predicate);
+  }
+
   /** Waits `ms` and takes every frame queued by then. */
   async collect(ms: number): Promise<Msg[]> {
     await new Promise((resolve) => setTimeout(resolve, ms));
