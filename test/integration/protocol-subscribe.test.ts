@@ -29,6 +29,19 @@ beforeAll(async () => {
   env = await startEnv(suite, { throttleMs: 0 });
 });
 
+/** Ticks every mode of `sym` and returns what `client` saw of them. */
+async function seenAfterTicks(client: TestClient, sym: string): Promise<[string, number, number][]> {
+  await tickAllModes([sym]);
+  return seen((await env.settle(client))[0] as Msg[]);
+}
+
+/** What a client holding only LTP of `sym` sees of {@link tickAllModes}. */
+const ltpOf = (sym: string): [string, number, number][] => [
+  [sym, 1, 101],
+  [sym, 1, 102],
+  [sym, 1, 103],
+];
+
 /** A logged-in client that can be settled. */
 async function fencedClient(): Promise<TestClient> {
   return env.fenced(await env.login(each));
@@ -379,9 +392,8 @@ describe('unsubscribe', () => {
       broker: BROKER,
       request_id: 'x',
     });
-    await tickAllModes([sym]);
     // Quote is still held: LTP ticks no longer reach the client, Quote and Depth ticks do, as mode 2.
-    expect(seen((await env.settle(client))[0] as Msg[])).toStrictEqual([
+    expect(await seenAfterTicks(client, sym)).toStrictEqual([
       [sym, 2, 102],
       [sym, 2, 103],
     ]);
@@ -391,39 +403,27 @@ describe('unsubscribe', () => {
     const { client, sym } = await holding(1, 2);
     const reply = await unsubscribe(client, { symbols: [{ symbol: sym, exchange: 'NSE' }], mode: 'Quote' });
     expect(reply).toMatchObject({ status: 'success', successful: [ok(sym)], failed: [] });
-    await tickAllModes([sym]);
-    expect(seen((await env.settle(client))[0] as Msg[])).toStrictEqual([
-      [sym, 1, 101],
-      [sym, 1, 102],
-      [sym, 1, 103],
-    ]);
+    expect(await seenAfterTicks(client, sym)).toStrictEqual(ltpOf(sym));
   });
 
   it('prefers the item mode over the top-level mode', async () => {
     const { client, sym } = await holding(1, 2);
     await unsubscribe(client, { symbols: [{ symbol: sym, exchange: 'NSE', mode: 2 }], mode: 1 });
-    await tickAllModes([sym]);
-    expect(seen((await env.settle(client))[0] as Msg[])).toStrictEqual([
-      [sym, 1, 101],
-      [sym, 1, 102],
-      [sym, 1, 103],
-    ]);
+    expect(await seenAfterTicks(client, sym)).toStrictEqual(ltpOf(sym));
   });
 
   it('removes every held mode when no mode is given (bulk form)', async () => {
     const { client, sym } = await holding(1, 2, 3);
     const reply = await unsubscribe(client, { symbols: [{ symbol: sym, exchange: 'NSE' }] });
     expect(reply).toMatchObject({ status: 'success', successful: [ok(sym)], failed: [] });
-    await tickAllModes([sym]);
-    expect(await env.settle(client)).toStrictEqual([[]]);
+    expect(await seenAfterTicks(client, sym)).toStrictEqual([]);
   });
 
   it('removes every held mode when no mode is given (single form)', async () => {
     const { client, sym } = await holding(1, 3);
     const reply = await unsubscribe(client, { symbol: sym, exchange: 'NSE' });
     expect(reply).toMatchObject({ status: 'success', successful: [ok(sym)], failed: [] });
-    await tickAllModes([sym]);
-    expect(await env.settle(client)).toStrictEqual([[]]);
+    expect(await seenAfterTicks(client, sym)).toStrictEqual([]);
   });
 
   it('removes only the given mode in the single form', async () => {
