@@ -19,6 +19,34 @@ export type Request = Record<string, unknown>;
 /** Longest symbol or exchange accepted; longer ones get error entries (they cannot be real). */
 export const MAX_NAME_LENGTH = 128;
 
+/**
+ * Deepest nesting of arrays and objects a client message may have. Real requests nest 3 deep;
+ * replies echo client values (`request_id`, `timestamp`), and `JSON.stringify` overflows the stack
+ * on values a few thousand deep (which `JSON.parse` reads without complaint).
+ */
+export const MAX_MESSAGE_NESTING = 32;
+
+/**
+ * True when the JSON `text` nests arrays/objects deeper than `max`: one pass that skips strings,
+ * and none at all for texts too short to nest that deep.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  if (text.length <= 2 * max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** The `request_id` to echo, when the request carried one [ext]. */
 export function requestIdOf(msg: Request | undefined): unknown {
   return msg === undefined ? undefined : msg['request_id'];

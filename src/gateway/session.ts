@@ -13,6 +13,8 @@ import {
   type ErrorCode,
   errorEnvelope,
   itemsOf,
+  MAX_MESSAGE_NESTING,
+  nestsDeeperThan,
   optionalModeOf,
   overallStatus,
   reply,
@@ -97,14 +99,19 @@ export class Session {
       return;
     }
     let msg: unknown;
+    const text = data.toString('utf8');
     try {
-      msg = JSON.parse(data.toString('utf8'));
+      msg = JSON.parse(text);
     } catch {
       this.error('INVALID_JSON', 'Invalid JSON message', undefined);
       return;
     }
     if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
       this.error('INVALID_PARAMETERS', 'A message must be a JSON object such as {"action":"ping"}', undefined);
+      return;
+    }
+    if (nestsDeeperThan(text, MAX_MESSAGE_NESTING)) {
+      this.error('INVALID_PARAMETERS', `A message may nest arrays and objects at most ${MAX_MESSAGE_NESTING} deep`, undefined);
       return;
     }
     try {
