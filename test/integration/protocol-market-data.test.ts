@@ -1,5 +1,5 @@
 /** protocol.md "market_data": frame shape, the mode hierarchy, books, seq and the per-key throttle. */
-import { BROKER, type Env, startEnv } from '../helpers/proxy';
+import { BROKER, type Env, marketDataFrame, startEnv } from '../helpers/proxy';
 import { Scope, sleep, uniq } from '../helpers/scope';
 import { asks, bids, bookTick, depthTick, ltpTick, quoteTick, scramble } from '../helpers/ticks';
 import { marketData, type Msg, ofType, type TestClient } from '../helpers/wsClient';
@@ -32,15 +32,7 @@ describe('market data', () => {
     const sym = uniq('RELIANCE');
     const client = await holder(env, sym, 2);
     await env.publish(`NSE_${sym}_QUOTE`, quoteTick(1418.4));
-    expect(await client.next(marketData(sym))).toStrictEqual({
-      type: 'market_data',
-      symbol: sym,
-      exchange: 'NSE',
-      mode: 2,
-      seq: expect.any(Number),
-      data: quoteTick(1418.4),
-      broker: BROKER,
-    });
+    expect(await client.next(marketData(sym))).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(1418.4)));
   });
 
   it('delivers a tick on mode M to holders of modes ≤ M, once per client, tagged with its highest held mode ≤ M', async () => {

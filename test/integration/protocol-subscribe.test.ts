@@ -1,5 +1,5 @@
 /** protocol.md "subscribe" and "unsubscribe / unsubscribe_all": requests, replies, and their effect on the stream. */
-import { BROKER, type Env, startEnv } from '../helpers/proxy';
+import { BROKER, type Env, marketDataFrame, startEnv } from '../helpers/proxy';
 import { Scope, uniq } from '../helpers/scope';
 import { bookTick, ltpTick, quoteTick } from '../helpers/ticks';
 import { type Msg, ofType, type TestClient } from '../helpers/wsClient';
@@ -280,15 +280,7 @@ describe('snapshot on subscribe', () => {
     const client = await env.login(each);
     client.send({ action: 'subscribe', symbols: [{ symbol: sym, exchange: 'NSE' }], mode: 'Quote', request_id: 'snap' });
     expect(await client.next()).toMatchObject({ type: 'subscribe', status: 'success', request_id: 'snap' });
-    expect(await client.next()).toStrictEqual({
-      type: 'market_data',
-      symbol: sym,
-      exchange: 'NSE',
-      mode: 2,
-      seq: expect.any(Number),
-      data: quoteTick(880),
-      broker: BROKER,
-    });
+    expect(await client.next()).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(880)));
   });
 
   it('sends the newest tick among the topics of the subscribed mode and above', async () => {
