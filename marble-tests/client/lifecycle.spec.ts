@@ -84,6 +84,7 @@ describe('client close()', () => {
       expectObservable(status).toBe(states, STATUS);
       expectObservable(client.ticks$('X', 'NSE', 1)).toBe(ticks, { a: marketData('NSE', 'X', 1, { ltp: 10 }) });
       expectObservable(client.ticks$('Y', 'NSE', 1), '200ms ^').toBe('200ms |');
+      expectObservable(client.status$, '200ms ^').toBe('200ms (x|)', STATUS);
       expectObservable(server.log).toBe(log, { ...X_LOG, d: 'closed#0 1000' });
     });
   });

@@ -213,7 +213,24 @@ describe('client subscriptions', () => {
         {},
         new TickcastSubscribeError('NO_SUCH_SYMBOL', 'unknown symbol BAD', 'BAD', 'NSE', 1, 'tc2'),
       );
-      expectObservable(server.log).toBe('(abc)', { a: 'connect#0', b: 'authenticate#0', c: 'subscribe#0 1 NSE:X NSE:BAD' });
+      // A new observer after the refusal asks the server again.
+      // prettier-ignore
+      const retry =  '500ms ^';
+      //              0     500
+      // prettier-ignore
+      const log =    '(abc) 495ms d';
+      //              0          500
+      expectObservable(client.ticks$('BAD', 'NSE', 1), retry).toBe(
+        '500ms #',
+        {},
+        new TickcastSubscribeError('NO_SUCH_SYMBOL', 'unknown symbol BAD', 'BAD', 'NSE', 1, 'tc3'),
+      );
+      expectObservable(server.log).toBe(log, {
+        a: 'connect#0',
+        b: 'authenticate#0',
+        c: 'subscribe#0 1 NSE:X NSE:BAD',
+        d: 'subscribe#0 1 NSE:BAD',
+      });
     });
   });
 

@@ -6,6 +6,7 @@ import {
   filter,
   map,
   Observable,
+  of,
   type SchedulerLike,
   share,
   Subject,
@@ -219,7 +220,9 @@ class Client implements TickcastClient {
     }
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.random = options.random ?? Math.random;
-    this.status$ = this.status.asObservable();
+    const status$ = this.status.asObservable();
+    // A completed BehaviorSubject replays nothing: tell late subscribers that the client is closed.
+    this.status$ = defer(() => (this.stopped && !this.stopped.error ? of<TickcastStatus>('closed') : status$));
     this.errors$ = this.errors.asObservable();
     this.messages$ = this.messages.asObservable();
     this.orders$ = this.withGrace(new Observable<OrderUpdate>((subscriber) => this.holdOrders(subscriber)));
