@@ -1,5 +1,5 @@
 /** protocol.md "market_data": frame shape, the mode hierarchy, books, seq and the per-key throttle. */
-import { BROKER, type Env, marketDataFrame, startEnv } from '../helpers/proxy';
+import { type Env, marketDataFrame, startEnv } from '../helpers/proxy';
 import { Scope, sleep, uniq } from '../helpers/scope';
 import { asks, bids, bookTick, depthTick, ltpTick, quoteTick, scramble } from '../helpers/ticks';
 import { marketData, type Msg, ofType, type TestClient } from '../helpers/wsClient';
