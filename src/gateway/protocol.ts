@@ -124,6 +124,16 @@ export function itemsOf(msg: Request): Item[] | string {
   return [item(msg)];
 }
 
+/**
+ * Most entries one subscribe/unsubscribe request may carry: the subscription cap, and at least
+ * 10,000. Every entry is answered with its own entry, so an unbounded request (a megabyte of
+ * `[0,0,…]` is 500,000 entries) would build a reply of tens of megabytes and trip the slow-client
+ * limit of a client that reads fine.
+ */
+export function maxRequestEntries(maxSubscriptions: number): number {
+  return Math.max(maxSubscriptions, 10_000);
+}
+
 /** The subscribe mode: missing → Quote; otherwise exactly as {@link parseMode}. */
 export function subscribeModeOf(msg: Request): Mode | InvalidModeError {
   const mode = msg['mode'];

@@ -14,6 +14,7 @@ import {
   errorEnvelope,
   itemsOf,
   MAX_MESSAGE_NESTING,
+  maxRequestEntries,
   nestsDeeperThan,
   optionalModeOf,
   overallStatus,
@@ -246,9 +247,11 @@ export class Session {
     if (typeof depth === 'string') return this.error('INVALID_PARAMETERS', depth, rid);
     const items = itemsOf(msg);
     if (typeof items === 'string') return this.error('INVALID_PARAMETERS', items, rid);
+    const { hub, config } = this.ctx;
+    const most = maxRequestEntries(config.maxSubscriptions);
+    if (items.length > most) return this.error('MAX_SUBSCRIPTIONS', `A request may carry at most ${most} entries; split it`, rid);
     const m: Mode = mode ?? 2;
     const label = modeLabel(m);
-    const { hub, config } = this.ctx;
     let held = hub.countHeld(this.client);
     let ok = 0;
     const added: { exchange: string; symbol: string }[] = [];
@@ -297,6 +300,8 @@ export class Session {
     if (top instanceof Error) return this.error('INVALID_MODE', top.message, rid);
     const items = itemsOf(msg);
     if (typeof items === 'string') return this.error('INVALID_PARAMETERS', items, rid);
+    const most = maxRequestEntries(this.ctx.config.maxSubscriptions);
+    if (items.length > most) return this.error('INVALID_PARAMETERS', `A request may carry at most ${most} entries; split it`, rid);
     const successful: Record<string, unknown>[] = [];
     const failed: Record<string, unknown>[] = [];
     const bulk = Array.isArray(msg['symbols']);
