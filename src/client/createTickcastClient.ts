@@ -296,12 +296,16 @@ class Client implements TickcastClient {
     );
   }
 
+  /** Ends `subscriber` as the client ended (error or complete) if it has stopped; true if so. */
+  private endIfStopped(subscriber: Subscriber<unknown>): boolean {
+    if (!this.stopped) return false;
+    if (this.stopped.error) subscriber.error(this.stopped.error);
+    else subscriber.complete();
+    return true;
+  }
+
   private holdKey(key: SubscriptionKey, id: string, subscriber: Subscriber<MarketData>): () => void {
-    if (this.stopped) {
-      if (this.stopped.error) subscriber.error(this.stopped.error);
-      else subscriber.complete();
-      return noop;
-    }
+    if (this.endIfStopped(subscriber)) return noop;
     const entry: KeyEntry = { ...key, id, subscriber, held: false };
     this.keys.set(id, entry);
     if (this.authenticated) this.subscribeKeys(key.mode, [entry]);
@@ -353,11 +357,7 @@ class Client implements TickcastClient {
   }
 
   private holdOrders(subscriber: Subscriber<OrderUpdate>): () => void {
-    if (this.stopped) {
-      if (this.stopped.error) subscriber.error(this.stopped.error);
-      else subscriber.complete();
-      return noop;
-    }
+    if (this.endIfStopped(subscriber)) return noop;
     const entry: OrdersEntry = { subscriber, held: false };
     this.orders = entry;
     if (this.authenticated) this.subscribeOrders(entry);
