@@ -7,12 +7,18 @@ import type { Mode, ModeLabel } from '../../streams';
  * - `reconnecting`: a connection was lost (or a connection attempt failed) and the client is
  *   waiting out its backoff or connecting again; subscriptions resume when it is `open` again;
  * - `closed`: {@link TickcastClient.close} was called; nothing more will happen.
+ *
+ * @example
+ * client.status$.subscribe((status) => (badge.textContent = status));
  */
 export type TickcastStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /**
  * A mode as {@link TickcastClient.ticks$} accepts it: the integer the wire carries, or a label
  * (`LTP`, `Quote`, `Depth`, case-insensitive), as the server accepts them.
+ *
+ * @example
+ * client.ticks$('RELIANCE', 'NSE', 'depth'); // the same key as ticks$('RELIANCE', 'NSE', 3)
  */
 export type ModeInput = Mode | ModeLabel | (string & Record<never, never>);
 
@@ -43,6 +49,9 @@ export interface MarketDataPayload {
 /**
  * A `market_data` frame exactly as the server sends it.
  *
+ * @example
+ * client.ticks$('RELIANCE', 'NSE', 2).subscribe((t) => console.log(t.symbol, t.seq, t.data.ltp, t.data.volume));
+ *
  * `mode` is the mode THIS client subscribed that the frame was delivered for (the server's mode
  * hierarchy tags each tick with the highest mode the client holds at or below the tick's own mode),
  * not necessarily the mode the tick was published on.
@@ -65,7 +74,12 @@ export interface OrderUpdate {
   readonly [field: string]: unknown;
 }
 
-/** Any JSON object the server sends; `type` and `status` tell which (see `protocol.md`). */
+/**
+ * Any JSON object the server sends; `type` and `status` tell which (see `protocol.md`).
+ *
+ * @example
+ * client.messages$.subscribe((frame) => frame.type === 'pong' && console.log(frame['server_timestamp']));
+ */
 export interface ServerFrame {
   readonly type?: string;
   readonly status?: string;
@@ -75,7 +89,12 @@ export interface ServerFrame {
   readonly [field: string]: unknown;
 }
 
-/** A request the client may send with {@link TickcastClient.request}: any action but the ones the client owns. */
+/**
+ * A request the client may send with {@link TickcastClient.request}: any action but the ones the client owns.
+ *
+ * @example
+ * const ping: ClientRequest = { action: 'ping', timestamp: Date.now() };
+ */
 export interface ClientRequest {
   readonly action: string;
   readonly [field: string]: unknown;
@@ -101,5 +120,11 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
-/** A WebSocket class: `WebSocket` in a browser, `import WebSocket from 'ws'` in Node 20. */
+/**
+ * A WebSocket class: `WebSocket` in a browser, `import WebSocket from 'ws'` in Node 20.
+ *
+ * @example
+ * import WebSocket from 'ws';
+ * createTickcastClient({ url, apiKey, WebSocketCtor: WebSocket });
+ */
 export type WebSocketCtor = new (url: string) => WebSocketLike;
