@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { modeLabel, type Mode } from '../../streams';
+import { modeLabel } from '../../streams';
 import type { ServeConfig } from '../config';
 import type { Frame, Hub, HubClient } from '../hub';
 import type { Logger } from '../logger';
@@ -21,6 +21,7 @@ import {
   reply,
   type Request,
   requestIdOf,
+  subscribeModeOf,
 } from './protocol';
 import { ControlRateLimiter } from './rateLimiter';
 import type { AdapterStatus } from './types';
@@ -241,8 +242,8 @@ export class Session {
 
   private subscribe(msg: Request, rid: unknown): void {
     const broker = (this.user as { broker: string }).broker;
-    const mode = optionalModeOf(msg['mode']);
-    if (mode instanceof Error) return this.error('INVALID_MODE', mode.message, rid);
+    const m = subscribeModeOf(msg);
+    if (m instanceof Error) return this.error('INVALID_MODE', m.message, rid);
     const depth = depthOf(msg);
     if (typeof depth === 'string') return this.error('INVALID_PARAMETERS', depth, rid);
     const items = itemsOf(msg);
@@ -250,7 +251,6 @@ export class Session {
     const { hub, config } = this.ctx;
     const most = maxRequestEntries(config.maxSubscriptions);
     if (items.length > most) return this.error('MAX_SUBSCRIPTIONS', `A request may carry at most ${most} entries; split it`, rid);
-    const m: Mode = mode ?? 2;
     const label = modeLabel(m);
     let held = hub.countHeld(this.client);
     let ok = 0;
