@@ -60,3 +60,15 @@ export function uniq(prefix: string): string {
   counter++;
   return `${prefix}${counter}`;
 }
+
+/**
+ * The two scopes of a test file, with their Jest hooks registered: `each` closes after every test,
+ * `suite` after the file.
+ */
+export function scopes(): { suite: Scope; each: Scope } {
+  const suite = new Scope();
+  const each = new Scope();
+  afterEach(() => each.close());
+  afterAll(() => suite.close());
+  return { suite, each };
+}

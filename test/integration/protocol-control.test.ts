@@ -3,14 +3,11 @@
  * rate limit: the requests that are not subscriptions.
  */
 import { ALICE, BOB, BROKER, type Env, startEnv } from '../helpers/proxy';
-import { Scope, until } from '../helpers/scope';
+import { scopes, until } from '../helpers/scope';
 import { ltpTick } from '../helpers/ticks';
 import { isError, type Msg, ofType, type TestClient } from '../helpers/wsClient';
 
-const suite = new Scope();
-afterAll(() => suite.close());
-const each = new Scope();
-afterEach(() => each.close());
+const { suite, each } = scopes();
 
 const AUTH_SUCCESS_ALICE = {
   type: 'auth',

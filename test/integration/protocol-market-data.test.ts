@@ -1,13 +1,10 @@
 /** protocol.md "market_data": frame shape, the mode hierarchy, books, seq and the per-key throttle. */
 import { type Env, marketDataFrame, startEnv } from '../helpers/proxy';
-import { Scope, sleep, uniq } from '../helpers/scope';
+import { scopes, sleep, uniq } from '../helpers/scope';
 import { asks, bids, bookTick, depthTick, ltpTick, quoteTick, scramble } from '../helpers/ticks';
 import { marketData, type Msg, ofType, type TestClient } from '../helpers/wsClient';
 
-const suite = new Scope();
-afterAll(() => suite.close());
-const each = new Scope();
-afterEach(() => each.close());
+const { suite, each } = scopes();
 
 /** A logged-in, fenced client holding `modes` of NSE `symbol` (one request per mode). */
 async function holder(env: Env, symbol: string, ...modes: number[]): Promise<TestClient> {

@@ -1,12 +1,9 @@
 /** protocol.md "Order updates": subscribe_orders / unsubscribe_orders and the per-user relay. */
 import { ALICE, BOB, type Env, startEnv } from '../helpers/proxy';
-import { Scope } from '../helpers/scope';
+import { scopes } from '../helpers/scope';
 import { type Msg, ofType, type TestClient } from '../helpers/wsClient';
 
-const suite = new Scope();
-afterAll(() => suite.close());
-const each = new Scope();
-afterEach(() => each.close());
+const { suite, each } = scopes();
 
 let env: Env;
 beforeAll(async () => {

@@ -1,13 +1,10 @@
 /** protocol.md "subscribe" and "unsubscribe / unsubscribe_all": requests, replies, and their effect on the stream. */
 import { BROKER, type Env, marketDataFrame, startEnv } from '../helpers/proxy';
-import { Scope, uniq } from '../helpers/scope';
+import { scopes, uniq } from '../helpers/scope';
 import { bookTick, ltpTick, quoteTick } from '../helpers/ticks';
 import { type Msg, ofType, type TestClient } from '../helpers/wsClient';
 
-const suite = new Scope();
-afterAll(() => suite.close());
-const each = new Scope();
-afterEach(() => each.close());
+const { suite, each } = scopes();
 
 const TOPIC_MODE = ['', 'LTP', 'QUOTE', 'DEPTH'] as const;
 

@@ -1,12 +1,9 @@
 /** protocol.md "Transport" and "Limits": paths, silence on connect, frame cap, timers, client cap. */
 import { ALICE, type Env, startEnv } from '../helpers/proxy';
-import { Scope, sleep } from '../helpers/scope';
+import { scopes, sleep } from '../helpers/scope';
 import { ofType } from '../helpers/wsClient';
 
-const suite = new Scope();
-afterAll(() => suite.close());
-const each = new Scope();
-afterEach(() => each.close());
+const { suite, each } = scopes();
 
 describe('transport', () => {
   let env: Env;
