@@ -86,7 +86,15 @@ export function keyedThrottle<T, K>(
       const subscription = source.subscribe({
         next(value) {
           const now = scheduler.now();
-          const key = keyOf(value);
+          let key: K;
+          try {
+            key = keyOf(value);
+          } catch (err) {
+            // Down the error channel, as throttleByKey does; thrown from here it would escape the
+            // stream as an unhandled error.
+            subscriber.error(err);
+            return;
+          }
           const state = keys.get(key);
           if (state === undefined) {
             keys.set(key, { windowEnd: now + ms, hasPending: false, pending: undefined });
