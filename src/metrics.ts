@@ -1,0 +1,183 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { AdapterStatus } from './gateway/types';
+import type { Route } from './http';
+import type { Stats } from './stats';
+
+/** What `/metrics` reads, at scrape time only. */
+export interface MetricsSources {
+  readonly stats: Stats;
+  /** Index sizes (see `Hub.stats`). */
+  readonly hubStats: () => { subscriptions: number; keys: number; heldSymbols: number };
+  /** Open WebSocket connections. */
+  readonly clientCount: () => number;
+  readonly adapterStatus: () => AdapterStatus;
+  /** True while the feed socket is up. */
+  readonly feedUp: () => boolean;
+  /** True while the proxy drains on shutdown. */
+  readonly draining: () => boolean;
+}
+
+/** Options of {@link ProxyMetrics}. */
+export interface MetricsOptions {
+  /** Append the process metrics (CPU, memory, GC, handles, event-loop delay). Default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+const MODES = [
+  [1, 'ltp'],
+  [2, 'quote'],
+  [3, 'depth'],
+] as const;
+const ADAPTER_STATUSES: readonly AdapterStatus[] = ['connected', 'stale', 'disconnected'];
+
+/**
+ * Ticks the throttle held back: ticks in − ticks out − ticks that failed to decode after the
+ * throttle. A tick waiting for its window to close counts until it goes out, so the raw difference
+ * can dip; `previous` keeps the figure monotonic, as a counter must be.
+ */
+export function throttledTicks(stats: Stats, previous = 0): number {
+  const f = stats.feedDropped;
+  const lost = f.encoding + f.json + f.not_object + f.error;
+  return Math.max(previous, stats.totalTicksIn() - stats.ticksOut - lost);
+}
+
+/** camelCase counter names → snake_case label values (`authTimeout` → `auth_timeout`). */
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+}
+
+let processMetrics: Registry | undefined;
+
+/**
+ * Process metrics (CPU, memory, GC, handles, event-loop delay as `nodejs_eventloop_lag_*` from
+ * `monitorEventLoopDelay`) on a registry of this module's own, made once per process: they describe
+ * the process, not a proxy, and collecting them per proxy would start a sampler per proxy.
+ */
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
+/**
+ * The proxy's Prometheus metrics on a registry of its own (several proxies in one process do not
+ * clash; process metrics are shared, see {@link processRegistry}). Every value is read from the plain {@link Stats} counters and the index sizes when
+ * Prometheus scrapes: nothing on the hot path touches prom-client. Label values come from fixed
+ * sets in code (modes, drop reasons, disconnect reasons), never from clients or the feed.
+ */
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  private throttled = 0;
+  private readonly withProcess: boolean;
+
+  constructor(
+    private readonly sources: MetricsSources,
+    options: MetricsOptions = {},
+  ) {
+    const { stats } = sources;
+    const registers = [this.registry];
+    const self = this;
+
+    /** A counter mirroring a plain number (or one per label value). */
+    const mirror = (name: string, help: string, read: () => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    };
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    };
+
+    new Counter({
+      name: 'tickcast_ticks_received_total',
+      help: 'Market-data messages received from the feed, by topic mode',
+      labelNames: ['mode'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [m, mode] of MODES) this.inc({ mode }, stats.ticksIn[m] ?? 0);
+      },
+    });
+    mirror('tickcast_feed_messages_total', 'Feed messages received, whatever they were', () => stats.received);
+    mirror('tickcast_ticks_delivered_total', 'Ticks that left the throttle for the hub', () => stats.ticksOut);
+    mirror('tickcast_ticks_throttled_total', 'Ticks the per-key throttle replaced with a newer one', () => {
+      self.throttled = throttledTicks(stats, self.throttled);
+      return self.throttled;
+    });
+    new Counter({
+      name: 'tickcast_feed_malformed_total',
+      help: 'Feed messages dropped as malformed, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(stats.feedDropped)) this.inc({ reason }, n);
+      },
+    });
+    mirror('tickcast_orders_relayed_total', 'Order events received for relay to their user', () => stats.ordersRelayed);
+    mirror('tickcast_frames_sent_total', 'WebSocket frames handed to client sockets', () => stats.framesSent);
+    mirror('tickcast_bytes_sent_total', 'Bytes handed to client sockets', () => stats.bytesSent);
+    mirror('tickcast_slow_client_conflations_total', 'Frames replaced by a newer one for the same key while their client was slow', () => stats.conflated);
+    new Counter({
+      name: 'tickcast_disconnects_total',
+      help: 'Connections closed by the proxy, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(stats.disconnects)) this.inc({ reason: snake(reason) }, n);
+      },
+    });
+    mirror('tickcast_connections_total', 'WebSocket connections accepted', () => stats.connectionsTotal);
+    mirror('tickcast_auth_failures_total', 'Failed authentication attempts', () => stats.authFailures);
+    mirror('tickcast_rate_limited_total', 'Control messages answered RATE_LIMITED', () => stats.rateLimited);
+
+    gauge('tickcast_clients', 'WebSocket connections open now', sources.clientCount);
+    gauge('tickcast_subscriptions', '(symbol, mode) subscriptions held by clients now', () => sources.hubStats().subscriptions);
+    gauge('tickcast_symbols_held', 'Symbols at least one client holds now', () => sources.hubStats().heldSymbols);
+    gauge('tickcast_keys', 'Topic keys (exchange, symbol, mode) the feed has carried, kept for snapshots', () => sources.hubStats().keys);
+    gauge('tickcast_feed_up', '1 while the feed socket is up', () => (sources.feedUp() ? 1 : 0));
+    gauge('tickcast_feed_stale', '1 when the feed has been silent longer than --stale-after-s', () => (sources.adapterStatus() === 'stale' ? 1 : 0));
+    gauge('tickcast_draining', '1 while the proxy drains on shutdown', () => (sources.draining() ? 1 : 0));
+    new Gauge({
+      name: 'tickcast_adapter_status',
+      help: 'Feed health as broker_info reports it: 1 for the current status, 0 for the others',
+      labelNames: ['status'],
+      registers,
+      collect() {
+        const now = sources.adapterStatus();
+        for (const status of ADAPTER_STATUSES) this.set({ status }, status === now ? 1 : 0);
+      },
+    });
+
+    this.withProcess = options.defaultMetrics !== false;
+  }
+
+  /** The exposition text: the proxy's metrics, then the process's. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    return this.withProcess ? own + (await processRegistry().metrics()) : own;
+  }
+
+  /** `GET /metrics` */
+  readonly route: Route = async (_req, res) => {
+    const body = await this.text();
+    res.writeHead(200, { 'content-type': this.registry.contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(body);
+  };
+}
