@@ -84,6 +84,14 @@ describe('command table', () => {
   });
 });
 
+describe('docs/operations.md', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+  it.each([...SERVE_OPTIONS, ...SIM_COMMAND_OPTIONS])('lists --$name with its env var', (o) => {
+    expect(doc).toContain(`| \`--${o.name}`);
+    expect(doc).toContain(`| \`${envName(o.name, o)}\` |`);
+  });
+});
+
 describe('tickcast (in-process)', () => {
   it('--help lists the commands on stdout and exits 0', async () => {
     const r = await run(['--help']);

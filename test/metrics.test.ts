@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AdapterStatus } from '../src/gateway/types';
 import { type MetricsSources, ProxyMetrics, throttledTicks } from '../src/metrics';
 import { Stats } from '../src/stats';
@@ -138,6 +140,16 @@ describe('ProxyMetrics', () => {
         'status="connected"', 'status="stale"', 'status="disconnected"',
       ].sort(),
     );
+  });
+});
+
+describe('docs/operations.md', () => {
+  it('documents every tickcast_ metric', async () => {
+    const doc = readFileSync(join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
+    const text = await new ProxyMetrics(sources(new Stats()), { defaultMetrics: false }).text();
+    const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
+    expect(names.length).toBe(21);
+    for (const name of names) expect(doc).toContain(`| \`${name}\` |`);
   });
 });
 
