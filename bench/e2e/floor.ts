@@ -1,0 +1,102 @@
+/**
+ * The FLOOR: the smallest honest Node program that does the proxy's job for the benchmark's clients.
+ * It binds the same ZeroMQ SUB socket, accepts the same WebSocket clients (authenticate and bulk
+ * subscribe, minimally), and sends every tick to every client subscribed to its topic with one
+ * `ws.send` — no throttle, no parsing of the payload, no normalising. The frame is built once per
+ * tick and is byte-compatible with the proxy's `market_data` frame (same head, a `seq` per topic,
+ * the payload as `data`), so clients measure both the same way.
+ *
+ * Every end-to-end scenario runs this next to the proxy in the same invocation; figures are quoted
+ * as ratios to it.
+ */
+import { Subscriber } from 'zeromq';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, MODE_TOPIC, serveParent, toParent } from './common';
+
+export interface FloorConfig {
+  readonly port: number;
+  readonly zmqBind: string;
+  readonly apiKey: string;
+  readonly receiveHighWaterMark: number;
+  readonly maxLifetimeMs: number;
+}
+
+interface Topic {
+  readonly head: string;
+  seq: number;
+  readonly clients: Set<WebSocket>;
+}
+
+const TAIL = `,"broker":"${BROKER}"}`;
+
+async function main(): Promise<void> {
+  const config = childConfig<FloorConfig>();
+  boundChild(config.maxLifetimeMs);
+  const topics = new Map<string, Topic>();
+  const topicOf = (exchange: string, symbol: string, mode: number): Topic => {
+    const name = `${exchange}_${symbol}_${MODE_TOPIC[mode] ?? ''}`;
+    let topic = topics.get(name);
+    if (!topic) {
+      const head = `{"type":"market_data","symbol":${JSON.stringify(symbol)},"exchange":${JSON.stringify(exchange)},"mode":${mode},"seq":`;
+      topic = { head, seq: 0, clients: new Set() };
+      topics.set(name, topic);
+    }
+    return topic;
+  };
+
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: config.port, perMessageDeflate: false, clientTracking: false });
+  wss.on('connection', (ws: WebSocket) => {
+    let authed = false;
+    const held: Topic[] = [];
+    ws.on('message', (data: Buffer) => {
+      const msg = JSON.parse(data.toString('utf8')) as { action?: string; api_key?: string; mode?: number; symbols?: { symbol: string; exchange: string }[] };
+      if (msg.action === 'authenticate') {
+        authed = msg.api_key === config.apiKey;
+        ws.send(JSON.stringify(authed ? { type: 'auth', status: 'success' } : { status: 'error', code: 'AUTHENTICATION_ERROR' }));
+      } else if (msg.action === 'subscribe' && authed) {
+        for (const s of msg.symbols ?? []) {
+          const topic = topicOf(s.exchange, s.symbol, msg.mode ?? 2);
+          topic.clients.add(ws);
+          held.push(topic);
+        }
+        ws.send(JSON.stringify({ type: 'subscribe', status: 'success' }));
+      }
+    });
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      for (const topic of held) topic.clients.delete(ws);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', reject);
+  });
+
+  const socket = new Subscriber({ receiveHighWaterMark: config.receiveHighWaterMark });
+  socket.subscribe();
+  await socket.bind(config.zmqBind);
+  serveParent((msg: IpcMessage) => {
+    if (msg.cmd === 'mem') return memoryReport(msg['gc'] === true);
+    if (msg.cmd === 'stats') return {};
+    throw new Error(`unknown command ${String(msg.cmd)}`);
+  });
+  process.on('SIGTERM', () => {
+    socket.close();
+    wss.close();
+    process.exit(0);
+  });
+  toParent({ event: 'ready' });
+
+  for await (const [name, payload] of socket) {
+    const topic = topics.get((name as Buffer).toString('utf8'));
+    if (topic === undefined || topic.clients.size === 0) continue;
+    topic.seq++;
+    const frame = Buffer.from(`${topic.head}${topic.seq},"data":${(payload as Buffer).toString('utf8')}${TAIL}`, 'utf8');
+    for (const ws of topic.clients) ws.send(frame, { binary: false });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`floor failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+/**
+ * Runs the real proxy as its own process for the benchmark: `startProxy` with the production
+ * defaults, a benchmark API key and the flags a scenario sets (`--throttle-ms`, ports). Exits
+ * cleanly on SIGTERM so `--cpu-prof` can write its profile.
+ */
+import { defaultServeConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startProxy } from '../../src/server';
+import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, serveParent, toParent } from './common';
+
+export interface LauncherConfig {
+  readonly port: number;
+  readonly zmqBind: string;
+  readonly apiKey: string;
+  readonly throttleMs: number;
+  readonly maxLifetimeMs: number;
+}
+
+async function main(): Promise<void> {
+  const options = childConfig<LauncherConfig>();
+  boundChild(options.maxLifetimeMs);
+  const config = defaultServeConfig({
+    apiKeys: [{ key: options.apiKey, userId: 'bench', broker: BROKER }],
+    host: '127.0.0.1',
+    port: options.port,
+    zmqBind: options.zmqBind,
+    throttleMs: options.throttleMs,
+  });
+  const proxy = await startProxy({ config, logger: createLogger({ level: 'warn', pretty: false, destination: process.stderr }) });
+  serveParent((msg: IpcMessage) => {
+    if (msg.cmd === 'mem') return memoryReport(msg['gc'] === true);
+    if (msg.cmd === 'stats') return { ...proxy.stats, hub: proxy.hub.stats(), clients: proxy.gateway.clientCount() };
+    throw new Error(`unknown command ${String(msg.cmd)}`);
+  });
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    if (stopping) process.exit(0);
+    stopping = true;
+    const hard = setTimeout(() => process.exit(0), 2000);
+    proxy.close().finally(() => {
+      clearTimeout(hard);
+      process.exit(0);
+    });
+  });
+  toParent({ event: 'ready', port: proxy.port });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`proxy launcher failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,260 @@
+/** Turns end-to-end results into the markdown tables README shows, and judges the targets. */
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { markdownTable } from '../lib/table';
+import type { ProfileSummary } from './profile';
+import type { ConnectionsRun, RampRun, ScenarioRun, SoakRun } from './scenarios';
+import type { StepResult, TargetKind } from './session';
+
+export interface Machine {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly node: string;
+  readonly os: string;
+  readonly memGB: number;
+  readonly loadAvgStart: readonly number[];
+  loadAvgEnd?: readonly number[];
+}
+
+export function machine(): Machine {
+  const cpuList = cpus();
+  return {
+    cpu: cpuList[0]?.model.trim() ?? 'unknown',
+    cores: cpuList.length,
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+    memGB: Math.round(totalmem() / 2 ** 30),
+    loadAvgStart: loadavg().map((v) => Math.round(v * 100) / 100),
+  };
+}
+
+/** A target of issue 3 or 6, judged. */
+export interface TargetCheck {
+  readonly issue: string;
+  readonly target: string;
+  readonly goal: string;
+  readonly measured: string;
+  /** undefined: could not be judged (a run missing or failed). */
+  readonly pass: boolean | undefined;
+}
+
+export interface E2eResults {
+  readonly scenarios: readonly ScenarioRun[];
+  readonly ramps: readonly RampRun[];
+  readonly connections: readonly ConnectionsRun[];
+  readonly soak?: SoakRun;
+  readonly profiles: readonly { readonly target: TargetKind; readonly scenario: string; readonly summary: ProfileSummary }[];
+  readonly errors: readonly string[];
+}
+
+const f = (v: number, digits = 2): string => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(digits)) : '–');
+const int = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
+const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
+const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
+
+function find<T extends { id: string; target: TargetKind }>(list: readonly T[], id: string, target: TargetKind): T | undefined {
+  return list.find((r) => r.id === id && r.target === target);
+}
+
+/** Judges every target the runs allow. */
+export function checkTargets(r: E2eResults): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const pair = (id: string): [StepResult | undefined, StepResult | undefined] => [find(r.scenarios, id, 'floor')?.result, find(r.scenarios, id, 'proxy')?.result];
+  const ratio = (id: string, pick: (s: StepResult) => number): number => {
+    const [fl, px] = pair(id);
+    return fl && px ? pick(px) / pick(fl) : NaN;
+  };
+  const judge = (issue: string, target: string, goal: string, value: number, ok: (v: number) => boolean, show: (v: number) => string): void => {
+    out.push({ issue, target, goal, measured: show(value), pass: Number.isFinite(value) ? ok(value) : undefined });
+  };
+  for (const s of r.scenarios.filter((s) => s.target === 'proxy')) {
+    judge('3', `p99, ${s.title}`, '≤ 2 ms', s.result.p99Ms, (v) => v <= 2, (v) => `${f(v)} ms`);
+  }
+  judge('3', 'CPU at 1 client (scenario 1)', '≤ 1× floor', ratio('s1', (s) => s.cpuPct), (v) => v <= 1, x);
+  judge('3', 'CPU per delivered msg, 10 clients', '≤ 0.5× floor', ratio('s2-10', (s) => s.cpuUsPerMsg), (v) => v <= 0.5, x);
+  judge('6', 'scenario 1 CPU', '≤ 0.5× floor', ratio('s1', (s) => s.cpuPct), (v) => v <= 0.5, x);
+  judge('6', 'scenario 1 p99', '≤ 2 ms', pair('s1')[1]?.p99Ms ?? NaN, (v) => v <= 2, (v) => `${f(v)} ms`);
+  for (const n of [10, 100]) {
+    judge('6', `scenario 2 CPU per delivered msg, ${n} clients`, '≤ 0.3× floor', ratio(`s2-${n}`, (s) => s.cpuUsPerMsg), (v) => v <= 0.3, x);
+  }
+  judge('6', 'scenario 2 p99 at 100 clients', '≤ 2 ms', pair('s2-100')[1]?.p99Ms ?? NaN, (v) => v <= 2, (v) => `${f(v)} ms`);
+  const rampRatio = (id: string): number => {
+    const fl = find(r.ramps, id, 'floor');
+    const px = find(r.ramps, id, 'proxy');
+    return fl && px && fl.maxSustained > 0 ? px.maxSustained / fl.maxSustained : NaN;
+  };
+  const bound = (id: string): string => {
+    const gen = [find(r.ramps, id, 'floor'), find(r.ramps, id, 'proxy')].filter((x) => x?.stoppedBy !== 'target').map((x) => x?.target);
+    return gen.length > 0 ? ` (${gen.join(', ')}: not saturated, a lower bound)` : '';
+  };
+  judge('6', 'ramp, --throttle-ms 0: max sustained ingest', '≥ 0.9× floor', rampRatio('s5-t0'), (v) => v >= 0.9, (v) => x(v) + bound('s5-t0'));
+  judge('6', 'ramp, throttle + bursts: max sustained ingest', '≥ 2× floor', rampRatio('s5-burst'), (v) => v >= 2, (v) => x(v) + bound('s5-burst'));
+  const conns = find(r.connections, 's6', 'proxy');
+  judge('6', 'RSS per idle connection', '≤ 20 KB', conns?.rssPerConnKB ?? NaN, (v) => v <= 20, (v) => `${f(v, 1)} KB`);
+  if (r.soak) {
+    // "No upward slope": the heap after GC grows by less than 1% of itself over the soak.
+    const heap0 = r.soak.samples[0]?.[1] ?? NaN;
+    const growth = (r.soak.heapSlopeKBPerMin * r.soak.minutes) / 1024 / heap0;
+    judge('6', `soak ${r.soak.minutes} min: heap slope`, '< 1% of heap over the soak', growth, (v) => v < 0.01, (v) => `${f(r.soak?.heapSlopeKBPerMin ?? NaN)} KB/min (${pct(v)})`);
+  }
+  return out;
+}
+
+/** The whole markdown report. */
+export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: string, seconds: number): string {
+  const parts: string[] = [];
+  parts.push(
+    `## End-to-end benchmark${quick ? ' (--quick: small, not for comparison)' : ''} — ${date}`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memGB} GB, ${m.os}, node ${m.node}. Load average ${m.loadAvgStart.join(' / ')} at start, ` +
+      `${(m.loadAvgEnd ?? []).join(' / ')} at the end (the machine is shared: read the ratios, not the absolute figures). Suite: ${seconds.toFixed(0)} s.`,
+  );
+
+  const rows: string[][] = [];
+  for (const s of r.scenarios) {
+    const res = s.result;
+    const floor = s.target === 'proxy' ? find(r.scenarios, s.id, 'floor')?.result : undefined;
+    rows.push([
+      s.title,
+      s.target === 'proxy' ? `proxy (throttle ${s.throttleMs})` : 'floor',
+      String(res.connections),
+      int(res.ingestPerS),
+      int(res.deliveredPerS),
+      pct(res.deliveredRatio),
+      int(res.gaps),
+      f(res.p50Ms),
+      f(res.p99Ms),
+      f(res.maxMs),
+      f(res.cpuPct, 1),
+      f(res.cpuUsPerMsg),
+      floor ? x(res.cpuPct / floor.cpuPct) : '',
+      floor ? x(res.cpuUsPerMsg / floor.cpuUsPerMsg) : '',
+      f(res.rssMB, 0),
+      f(res.publisherCpuPct, 0),
+      f(res.clientCpuPct, 0),
+      f(res.othersCorePct, 0),
+    ]);
+  }
+  parts.push(
+    '### Scenarios 1–4',
+    markdownTable(
+      [
+        { header: 'scenario' },
+        { header: 'target' },
+        { header: 'conns', right: true },
+        { header: 'ingest/s', right: true },
+        { header: 'delivered/s', right: true },
+        { header: 'deliv/exp', right: true },
+        { header: 'seq gaps', right: true },
+        { header: 'p50 ms', right: true },
+        { header: 'p99 ms', right: true },
+        { header: 'max ms', right: true },
+        { header: 'CPU %', right: true },
+        { header: 'CPU µs/msg', right: true },
+        { header: 'CPU ÷ floor', right: true },
+        { header: 'µs/msg ÷ floor', right: true },
+        { header: 'RSS MB', right: true },
+        { header: 'gen CPU %', right: true },
+        { header: 'clients CPU %', right: true },
+        { header: 'others %', right: true },
+      ],
+      rows,
+    ),
+    'CPU % is of one core, from /proc/<pid>/stat (utime+stime) over the window; µs/msg divides it by the `market_data` ' +
+      'frames delivered in the window. Latency is publish→receive: the publisher stamps each payload with CLOCK_MONOTONIC, ' +
+      'the client subtracts on arrival. deliv/exp: frames stamped in the window that arrived, over what should arrive (the floor ' +
+      'and throttle 0: every tick × connections; with the throttle: every tick of a key ticking slower than the window, one per ' +
+      'window for faster keys). gen/clients CPU: the publisher and the client processes (a saturated generator shows there); ' +
+      'others: CPU the rest of the machine used meanwhile, in % of one core.',
+  );
+
+  if (r.ramps.length > 0) {
+    const rampRows = r.ramps.map((ramp) => {
+      const last = ramp.steps[ramp.steps.length - 1];
+      const floor = ramp.target === 'proxy' ? find(r.ramps, ramp.id, 'floor') : undefined;
+      return [
+        ramp.title,
+        ramp.target === 'proxy' ? `proxy (throttle ${ramp.throttleMs})` : 'floor',
+        int(ramp.maxSustained),
+        floor && floor.maxSustained > 0 ? x(ramp.maxSustained / floor.maxSustained) : '',
+        ramp.stoppedBy === 'target' ? 'target failed next step' : ramp.stoppedBy === 'generator' ? 'generator fell behind' : 'last step passed',
+        last ? `${int(last.scheduledPerS)}/s: ${pct(last.deliveredRatio)}, p99 ${f(last.p99Ms)} ms, CPU ${f(last.cpuPct, 0)}%, gen ${f(last.publisherCpuPct, 0)}%` : '',
+      ];
+    });
+    parts.push(
+      '### Scenario 5: ramp (max sustained ingest: delivered/expected ≥ 0.99 and p99 ≤ 50 ms)',
+      markdownTable(
+        [{ header: 'ramp' }, { header: 'target' }, { header: 'max ingest/s', right: true }, { header: '÷ floor', right: true }, { header: 'stopped' }, { header: 'last step' }],
+        rampRows,
+      ),
+    );
+  }
+
+  if (r.connections.length > 0) {
+    const floor = find(r.connections, 's6', 'floor');
+    parts.push(
+      '### Scenario 6: idle authenticated connections',
+      markdownTable(
+        [
+          { header: 'target' },
+          { header: 'connected', right: true },
+          { header: 'client procs', right: true },
+          { header: 'RSS before MB', right: true },
+          { header: 'RSS after MB', right: true },
+          { header: 'RSS KB/conn', right: true },
+          { header: 'heap KB/conn', right: true },
+          { header: '÷ floor', right: true },
+        ],
+        r.connections.map((c) => [
+          c.target,
+          `${int(c.connected)}/${int(c.connections)}`,
+          String(c.clientProcs),
+          f(c.rssBeforeMB, 1),
+          f(c.rssAfterMB, 1),
+          f(c.rssPerConnKB, 1),
+          f(c.heapPerConnKB, 1),
+          c.target === 'proxy' && floor ? x(c.rssPerConnKB / floor.rssPerConnKB) : '',
+        ]),
+      ),
+    );
+  }
+
+  if (r.soak) {
+    const s = r.soak;
+    const first = s.samples[0];
+    const last = s.samples[s.samples.length - 1];
+    parts.push(
+      `### Scenario 7: soak (scenario 2, 10 clients, ${s.minutes} min)`,
+      markdownTable(
+        [{ header: 'deliv/exp' }, { header: 'p99 ms' }, { header: 'CPU %' }, { header: 'heap MB (after GC), first → last' }, { header: 'heap slope KB/min' }, { header: 'RSS MB, first → last' }, { header: 'RSS slope KB/min' }],
+        [[pct(s.result.deliveredRatio), f(s.result.p99Ms), f(s.result.cpuPct, 1), `${f(first?.[1] ?? NaN)} → ${f(last?.[1] ?? NaN)}`, f(s.heapSlopeKBPerMin), `${f(first?.[2] ?? NaN)} → ${f(last?.[2] ?? NaN)}`, f(s.rssSlopeKBPerMin)]],
+      ),
+    );
+  }
+
+  const checks = checkTargets(r);
+  parts.push(
+    '### Targets (issues 3 and 6; reported, never enforced)',
+    markdownTable(
+      [{ header: 'issue' }, { header: 'target' }, { header: 'goal' }, { header: 'measured' }, { header: 'result' }],
+      checks.map((c) => [c.issue, c.target, c.goal, c.measured, c.pass === undefined ? 'n/a' : c.pass ? 'PASS' : 'MISS']),
+    ),
+  );
+
+  for (const p of r.profiles) parts.push(formatProfile(p.target, p.scenario, p.summary));
+  if (r.errors.length > 0) parts.push('### Errors', ...r.errors.map((e) => `- ${e}`));
+  return parts.join('\n\n');
+}
+
+export function formatProfile(target: TargetKind, scenario: string, p: ProfileSummary): string {
+  const rows = (list: ProfileSummary['self']): string[][] => list.map((e) => [e.name, e.area, `${e.pct.toFixed(1)}%`, f(e.ms, 0)]);
+  const cols = [{ header: 'function' }, { header: 'area' }, { header: '% busy', right: true }, { header: 'ms', right: true }];
+  return [
+    `### CPU profile: ${target}, ${scenario}`,
+    `${f(p.durationMs / 1000, 1)} s profiled, JS thread busy ${f(p.busyMs, 0)} ms (${f((p.busyMs / p.durationMs) * 100, 1)}%). Profile: \`${p.file}\`.`,
+    '#### By area (self time)',
+    markdownTable([{ header: 'area' }, { header: '% busy', right: true }, { header: 'ms', right: true }], p.areas.map((a) => [a.name, `${a.pct.toFixed(1)}%`, f(a.ms, 0)])),
+    '#### Top functions, self time',
+    markdownTable(cols, rows(p.self)),
+    '#### Top functions, inclusive time',
+    markdownTable(cols, rows(p.inclusive)),
+  ].join('\n\n');
+}

@@ -1,0 +1,263 @@
+/**
+ * One benchmark session: a target process (the proxy or the floor), client processes holding the
+ * WebSocket connections, and the publisher, all on loopback. A session runs steps back to back
+ * (one for a plain scenario, several for a ramp); each step sets the feed, lets it settle, then
+ * measures a window: CPU of every process from /proc, latency and counts from the clients, what
+ * the publisher really sent.
+ */
+import { join } from 'node:path';
+import type { ClientReport, ConnectRequest } from './client';
+import { API_KEY, type BenchMode, nowNs, sleep } from './common';
+import { type TickGroup } from './feed';
+import { LatencyHistogram } from './histogram';
+import { Child, cpuUs, freePort, machineCpuUs, rssBytes } from './procs';
+import type { Plan, PlanReport } from './publisher';
+
+export type TargetKind = 'floor' | 'proxy';
+
+export interface SessionSpec {
+  readonly target: TargetKind;
+  /** The proxy's `--throttle-ms`; ignored by the floor, which never throttles. */
+  readonly throttleMs: number;
+  /** WebSocket connections, spread evenly over `clientProcs` processes. */
+  readonly connections: number;
+  readonly clientProcs: number;
+  /** Write a V8 CPU profile of the target into this directory. */
+  readonly profileDir?: string;
+  /** Upper bound of the session's life; every child exits by then whatever happens. */
+  readonly maxLifetimeMs: number;
+}
+
+/** What every connection subscribes to. */
+export interface Subscription {
+  readonly symbols: readonly number[];
+  readonly mode: BenchMode;
+  readonly depth: number;
+}
+
+export interface StepSpec {
+  readonly groups: readonly TickGroup[];
+  readonly settleMs: number;
+  readonly measureMs: number;
+  /** Time after the window for late frames of the window to arrive. Shorter than the next settle. */
+  readonly drainMs: number;
+}
+
+/** Figures of one measured window. */
+export interface StepResult {
+  readonly windowS: number;
+  readonly connections: number;
+  readonly ingestPerS: number;
+  /** The publisher's own schedule for the window; `sent / scheduled` below 1 means it fell behind. */
+  readonly scheduledPerS: number;
+  readonly publisherMaxLagMs: number;
+  readonly expected: number;
+  readonly delivered: number;
+  readonly deliveredPerS: number;
+  readonly deliveredRatio: number;
+  readonly gaps: number;
+  readonly reordered: number;
+  readonly unstamped: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly meanMs: number;
+  /** CPU of the target as % of one core, and per delivered message. */
+  readonly cpuPct: number;
+  readonly cpuUsPerMsg: number;
+  readonly rssMB: number;
+  readonly publisherCpuPct: number;
+  /** All client processes together, % of one core. */
+  readonly clientCpuPct: number;
+  readonly clientsClosed: number;
+  /** Everything else the machine ran during the window (other users' work), in % of one core. */
+  readonly othersCorePct: number;
+  /** The proxy's own counters at the end of the window (proxy only). */
+  readonly proxyStats?: Record<string, unknown>;
+}
+
+const HERE = __dirname;
+const READY_MS = 20_000;
+
+/** How many deliveries the window should have per connection, given what was sent. */
+export function expectedPerConnection(target: TargetKind, throttleMs: number, groups: readonly TickGroup[], sent: readonly number[], windowS: number): number {
+  let total = 0;
+  groups.forEach((g, i) => {
+    const n = sent[i] ?? 0;
+    const throttled = target === 'proxy' && throttleMs > 0 && 1000 / g.ratePerKey < throttleMs;
+    // A key ticking faster than the window gets its leading tick and then one per window.
+    total += throttled ? Math.min(n, g.keys * windowS * (1000 / throttleMs)) : n;
+  });
+  return total;
+}
+
+export class Session {
+  private readonly publisher: Child;
+  private lastWindowToNs = 0;
+  private planId = 0;
+  /** RSS of the target before any client connected. */
+  readonly idleRssBytes: number;
+
+  private constructor(
+    readonly spec: SessionSpec,
+    readonly target: Child,
+    readonly clients: readonly Child[],
+    publisher: Child,
+    readonly wsPort: number,
+    readonly zmqEndpoint: string,
+  ) {
+    this.publisher = publisher;
+    this.idleRssBytes = rssBytes(target.pid);
+  }
+
+  /**
+   * Starts the target, the (idle) client processes and the publisher, side by side. The publisher
+   * is ready once the target's SUB has subscribed to it.
+   */
+  static async start(spec: SessionSpec): Promise<Session> {
+    const wsPort = await freePort();
+    const zmqEndpoint = `tcp://127.0.0.1:${await freePort()}`;
+    const execArgv = ['--expose-gc'];
+    if (spec.profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${spec.profileDir}`, '--cpu-prof-interval=200');
+    const common = { port: wsPort, zmqBind: zmqEndpoint, apiKey: API_KEY, maxLifetimeMs: spec.maxLifetimeMs };
+    const target =
+      spec.target === 'proxy'
+        ? new Child('proxy', join(HERE, 'launcher.js'), { ...common, throttleMs: spec.throttleMs }, execArgv)
+        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000 }, execArgv);
+    const clients = Array.from(
+      { length: spec.clientProcs },
+      (_, i) => new Child(`client${i}`, join(HERE, 'client.js'), { maxLifetimeMs: spec.maxLifetimeMs }),
+    );
+    const publisher = new Child('publisher', join(HERE, 'publisher.js'), { endpoint: zmqEndpoint, maxLifetimeMs: spec.maxLifetimeMs });
+    const all = [target, publisher, ...clients];
+    try {
+      await Promise.all(all.map((c) => c.waitFor('ready', READY_MS)));
+    } catch (err) {
+      await Promise.all(all.map((c) => c.stop('SIGKILL')));
+      throw err;
+    }
+    return new Session(spec, target, clients, publisher, wsPort, zmqEndpoint);
+  }
+
+  /** Opens every connection (authenticate, and subscribe unless `sub` is undefined). */
+  async connect(sub: Subscription | undefined, concurrency = 50): Promise<{ connected: number; failed: number; errors: string[] }> {
+    const n = this.clients.length;
+    const results = await Promise.all(
+      this.clients.map((c, i) => {
+        const conns = Math.floor(this.spec.connections / n) + (i < this.spec.connections % n ? 1 : 0);
+        const request: ConnectRequest = {
+          port: this.wsPort,
+          conns,
+          apiKey: API_KEY,
+          symbols: sub?.symbols ?? [],
+          mode: sub?.mode ?? 2,
+          depth: sub?.depth ?? 5,
+          concurrency,
+        };
+        return c.request<{ connected: number; failed: number; errors: string[] }>('connect', { request }, 120_000);
+      }),
+    );
+    return {
+      connected: results.reduce((s, r) => s + r.connected, 0),
+      failed: results.reduce((s, r) => s + r.failed, 0),
+      errors: results.flatMap((r) => r.errors).slice(0, 5),
+    };
+  }
+
+  /** The target's memory as it sees it (after a full GC when `gc`). */
+  memory(gc: boolean): Promise<NodeJS.MemoryUsage> {
+    return this.target.request<NodeJS.MemoryUsage>('mem', { gc });
+  }
+
+  /** Runs one step right after the previous one and returns the figures of its window. */
+  async step(step: StepSpec, onWindow?: (fromNs: number, toNs: number) => Promise<void>): Promise<StepResult> {
+    const publisher = this.publisher;
+    const atNs = Math.max(nowNs() + 100e6, this.lastWindowToNs);
+    const fromNs = atNs + step.settleMs * 1e6;
+    const toNs = fromNs + step.measureMs * 1e6;
+    this.lastWindowToNs = toNs;
+    const plan: Plan = {
+      id: ++this.planId,
+      atNs,
+      // The feed goes on past the window so the window's late frames travel under the same load;
+      // the next step's plan takes over from its own start.
+      untilNs: toNs + (step.drainMs + 3000) * 1e6,
+      groups: step.groups,
+      windowFromNs: fromNs,
+      windowToNs: toNs,
+    };
+    await Promise.all([publisher.request('plan', { plan }), ...this.clients.map((c) => c.request('window', { fromNs, toNs }))]);
+
+    const pids = { target: this.target.pid, publisher: publisher.pid, clients: this.clients.map((c) => c.pid) };
+    const sample = (): { t: number; machine: number; target: number; publisher: number; clients: number } => ({
+      t: nowNs(),
+      machine: machineCpuUs().busy,
+      target: cpuUs(pids.target),
+      publisher: cpuUs(pids.publisher),
+      clients: pids.clients.reduce((s, pid) => s + cpuUs(pid), 0),
+    });
+    await sleep((fromNs - nowNs()) / 1e6);
+    const first = sample();
+    const during = onWindow?.(fromNs, toNs);
+    await sleep((toNs - nowNs()) / 1e6);
+    const last = sample();
+    const rss = rssBytes(pids.target);
+    await during;
+    await sleep(step.drainMs);
+
+    const [sent, reports, proxyStats] = await Promise.all([
+      publisher.request<PlanReport>('collect', { planId: plan.id }),
+      Promise.all(this.clients.map((c) => c.request<ClientReport>('collect'))),
+      this.spec.target === 'proxy' ? this.target.request<Record<string, unknown>>('stats') : Promise.resolve(undefined),
+    ]);
+    const windowS = step.measureMs / 1000;
+    const wallUs = (last.t - first.t) / 1000;
+    const hist = new LatencyHistogram();
+    for (const r of reports) hist.merge(r.latency);
+    const delivered = reports.reduce((s, r) => s + r.delivered, 0);
+    const connections = this.spec.connections;
+    const expected = connections * expectedPerConnection(this.spec.target, this.spec.throttleMs, step.groups, sent.sentInWindow, windowS);
+    const targetCpuUs = last.target - first.target;
+    const ingest = sent.sentInWindow.reduce((s, n) => s + n, 0);
+    return {
+      windowS,
+      connections,
+      ingestPerS: ingest / windowS,
+      scheduledPerS: sent.scheduledInWindow / windowS,
+      publisherMaxLagMs: sent.maxLagMs,
+      expected,
+      delivered,
+      deliveredPerS: delivered / windowS,
+      deliveredRatio: expected > 0 ? delivered / expected : NaN,
+      gaps: reports.reduce((s, r) => s + r.gaps, 0),
+      reordered: reports.reduce((s, r) => s + r.reordered, 0),
+      unstamped: reports.reduce((s, r) => s + r.unstamped + r.unsupported, 0),
+      p50Ms: hist.percentileUs(50) / 1000,
+      p99Ms: hist.percentileUs(99) / 1000,
+      maxMs: hist.maxUs / 1000,
+      meanMs: hist.count > 0 ? hist.sumUs / hist.count / 1000 : NaN,
+      cpuPct: (targetCpuUs / wallUs) * 100,
+      cpuUsPerMsg: delivered > 0 ? targetCpuUs / delivered : NaN,
+      rssMB: rss / 2 ** 20,
+      publisherCpuPct: ((last.publisher - first.publisher) / wallUs) * 100,
+      clientCpuPct: ((last.clients - first.clients) / wallUs) * 100,
+      clientsClosed: reports.reduce((s, r) => s + r.closed, 0),
+      othersCorePct: ((last.machine - first.machine - targetCpuUs - (last.publisher - first.publisher) - (last.clients - first.clients)) / wallUs) * 100,
+      proxyStats: proxyStats && pickStats(proxyStats),
+    };
+  }
+
+  /** Stops every process of the session; the target gets SIGTERM (so a CPU profile is written). */
+  async stop(): Promise<void> {
+    await Promise.all([
+      this.publisher.stop('SIGKILL'),
+      ...this.clients.map((c) => c.stop('SIGKILL')),
+    ]);
+    await this.target.stop('SIGTERM', 5000);
+  }
+}
+
+function pickStats(s: Record<string, unknown>): Record<string, unknown> {
+  const { received, ticksOut, framesSent, conflated, disconnects, feedDropped, hub, clients } = s;
+  return { received, ticksOut, framesSent, conflated, disconnects, feedDropped, hub, clients };
+}

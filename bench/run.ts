@@ -1,0 +1,192 @@
+/**
+ * `npm run bench`: the end-to-end suite (real proxy, floor, publisher and client processes on
+ * loopback; bench/e2e/), then the in-process benchmark (bench/inprocess.ts) when it is there.
+ * Writes bench/results/<date>.json and .md and prints the tables. Measures and reports; never fails
+ * on a figure — only when the harness itself breaks.
+ *
+ *   npm run bench                     full suite (~10 min)
+ *   npm run bench -- --quick          everything small: a smoke test
+ *   npm run bench -- --soak           adds scenario 7 (10 min)
+ *   npm run bench -- --profile        adds CPU profiles of the proxy and the floor under scenario 2
+ *   npm run bench -- --only=s1,s5-t0  just these scenarios (s1 s2-10 s2-100 s3 s4 s5-t0 s5-burst s6 s7)
+ *   npm run bench -- --no-inprocess   skip the in-process benchmark
+ */
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, relative } from 'node:path';
+import { summarizeProfile } from './e2e/profile';
+import { killAll } from './e2e/procs';
+import { type E2eResults, formatReport, machine } from './e2e/report';
+import {
+  type ConnectionsRun,
+  FULL,
+  plainScenarios,
+  QUICK,
+  rampScenarios,
+  type RampRun,
+  runConnections,
+  runRamp,
+  runScenario,
+  runSoak,
+  type ScenarioRun,
+  type SoakRun,
+} from './e2e/scenarios';
+import type { TargetKind } from './e2e/session';
+
+/** What bench/inprocess.ts exports (typed here so this file builds without it). */
+interface InProcessModule {
+  runInProcess(options: { quick: boolean }): Promise<unknown[]>;
+  formatInProcess?(results: readonly unknown[], header: string): string;
+}
+
+const ROOT = join(__dirname, '..', '..');
+const RESULTS = join(ROOT, 'bench', 'results');
+const TARGETS: readonly TargetKind[] = ['floor', 'proxy'];
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+function onlyList(): Set<string> | undefined {
+  const arg = process.argv.find((a) => a.startsWith('--only='));
+  return arg ? new Set(arg.slice('--only='.length).split(',')) : undefined;
+}
+
+async function main(): Promise<void> {
+  const quick = flag('quick');
+  const scale = quick ? QUICK : FULL;
+  const only = onlyList();
+  const wanted = (id: string): boolean => (only ? only.has(id) : id !== 's7' || flag('soak'));
+  const started = Date.now();
+  const date = new Date().toISOString().slice(0, 10);
+  const m = machine();
+  // Whatever hangs, the suite ends: quick in 5 minutes, full in 40 (plus the soak).
+  const budgetMs = (quick ? 5 : 40) * 60_000 + (wanted('s7') ? scale.soakMs + 120_000 : 0);
+  setTimeout(() => {
+    log(`benchmark exceeded its ${budgetMs / 60_000} min budget: stopping`);
+    killAll();
+    process.exit(2);
+  }, budgetMs).unref();
+
+  log(`end-to-end benchmark${quick ? ' (quick)' : ''}: ${m.cpu}, ${m.cores} cores, node ${m.node}, load ${m.loadAvgStart.join(' ')}`);
+  const scenarios: ScenarioRun[] = [];
+  const ramps: RampRun[] = [];
+  const connections: ConnectionsRun[] = [];
+  const profiles: E2eResults['profiles'][number][] = [];
+  const errors: string[] = [];
+  let soak: SoakRun | undefined;
+  const attempt = async (what: string, run: () => Promise<void>): Promise<void> => {
+    const t0 = Date.now();
+    log(`  ${what}`);
+    try {
+      await run();
+    } catch (err) {
+      const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+      errors.push(message);
+      log(`  FAILED ${message}`);
+    }
+    log(`    (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  };
+
+  // Floor and proxy of a scenario run one after the other; in --quick, where no figure is compared,
+  // side by side to keep the smoke test short.
+  const eachTarget = async <T>(what: string, run: (target: TargetKind) => Promise<T>): Promise<T[]> => {
+    const one = async (target: TargetKind): Promise<T | undefined> => {
+      let out: T | undefined;
+      await attempt(`${what} ${target}`, async () => {
+        out = await run(target);
+      });
+      return out;
+    };
+    const got: (T | undefined)[] = [];
+    if (quick) got.push(...(await Promise.all(TARGETS.map(one))));
+    else for (const target of TARGETS) got.push(await one(target));
+    return got.filter((r): r is Awaited<T> => r !== undefined);
+  };
+
+  for (const def of plainScenarios(scale).filter((d) => wanted(d.id))) {
+    const runs = await eachTarget(def.id, (target) => runScenario(def, target, scale));
+    for (const run of runs) {
+      const r = run.result;
+      log(`    ${def.id} ${run.target}: ${(r.deliveredRatio * 100).toFixed(1)}% delivered, p99 ${r.p99Ms.toFixed(2)} ms, CPU ${r.cpuPct.toFixed(1)}%, ${r.cpuUsPerMsg.toFixed(2)} µs/msg`);
+    }
+    scenarios.push(...runs);
+  }
+  for (const def of rampScenarios(scale).filter((d) => wanted(d.id))) {
+    ramps.push(...(await eachTarget(def.id, (target) => runRamp(def, target, scale, log))));
+  }
+  if (wanted('s6')) {
+    const runs = await eachTarget('s6', (target) => runConnections(target, scale, log));
+    for (const c of runs) log(`    s6 ${c.target}: ${c.connected} connected, ${c.rssPerConnKB.toFixed(1)} KB RSS per connection`);
+    connections.push(...runs);
+  }
+  if (wanted('s7')) {
+    await attempt('s7 soak', async () => {
+      soak = await runSoak(scale, log);
+    });
+  }
+  if (flag('profile')) {
+    const def = plainScenarios(scale).find((d) => d.id === 's2-10');
+    for (const target of TARGETS) {
+      if (!def) break;
+      await attempt(`profile ${target} ${def.id}`, async () => {
+        const dir = join(RESULTS, 'profiles', `${date}-${target}`);
+        mkdirSync(dir, { recursive: true });
+        const t0 = Date.now();
+        await runScenario(def, target, scale, dir);
+        const newest = readdirSync(dir)
+          .filter((name) => name.endsWith('.cpuprofile'))
+          .map((name) => join(dir, name))
+          .filter((file) => statSync(file).mtimeMs >= t0)
+          .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+        if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
+        const summary = summarizeProfile(newest);
+        profiles.push({ target, scenario: def.title, summary: { ...summary, file: relative(ROOT, newest) } });
+      });
+    }
+  }
+
+  m.loadAvgEnd = loadavg().map((v) => Math.round(v * 100) / 100);
+  const results: E2eResults = { scenarios, ramps, connections, soak, profiles, errors };
+  const seconds = (Date.now() - started) / 1000;
+  const markdown = formatReport(results, m, quick, date, seconds);
+  process.stdout.write(`\n${markdown}\n`);
+
+  let inprocess: unknown[] | undefined;
+  let inprocessMarkdown: string | undefined;
+  const inprocessFile = join(__dirname, 'inprocess.js');
+  if (!flag('no-inprocess') && only === undefined && existsSync(inprocessFile)) {
+    log('\nin-process benchmark (bench/inprocess.ts)');
+    await attempt('in-process', async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(inprocessFile) as InProcessModule;
+      inprocess = await mod.runInProcess({ quick });
+      inprocessMarkdown = mod.formatInProcess?.(inprocess, '## In-process benchmark');
+    });
+  }
+
+  mkdirSync(RESULTS, { recursive: true });
+  const base = join(RESULTS, quick ? `${date}-quick` : only ? `${date}-partial` : date);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ date, quick, args: process.argv.slice(2), machine: m, seconds, ...results, inprocess }, null, 1)}\n`);
+  writeFileSync(`${base}.md`, `${[markdown, inprocessMarkdown].filter(Boolean).join('\n\n')}\n`);
+  log(`\nresults: ${relative(ROOT, base)}.json, .md (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  if (errors.length > 0) {
+    log(`${errors.length} part(s) of the suite failed to run`);
+    process.exitCode = 1;
+  }
+}
+
+main()
+  .catch((err: unknown) => {
+    log(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    killAll();
+    // Timers of finished sessions must not keep the process alive.
+    setTimeout(() => process.exit(), 100).unref();
+  });
