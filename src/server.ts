@@ -73,7 +73,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const { config } = options;
   const logger = options.logger ?? silentLogger();
   const stats = new Stats();
-  const feed = options.feed ?? zmqFeedSource(config, stats);
+  const feed = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats));
   const hub = new Hub({
     broker: feedBroker(config),
     booksAsDepth: config.booksAsDepth,

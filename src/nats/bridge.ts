@@ -1,0 +1,268 @@
+import { hostname } from 'node:os';
+import { filter, type Observable, type Subscription } from 'rxjs';
+import { keyedThrottle, type RawTick, topicParser } from '../../streams';
+import { ZmqFeed } from '../ingest/zmq';
+import { type Logger, silentLogger, ThrottledLog } from '../logger';
+import { isOrderTopic } from '../server';
+import type { FeedDropReason } from '../stats';
+import { connectNats, type LiveConnection } from './connection';
+import { describeJetStreamError, ensureLastValueStream } from './lastValues';
+import { encodeToken, keySubject, MD_PREFIX, ORDERS_PREFIX } from './subject';
+
+/** Everything `tickcast bridge` runs with. Parsed once, validated, frozen. */
+export interface BridgeConfig {
+  readonly zmqBind: string | undefined;
+  readonly zmqConnect: readonly string[];
+  readonly zmqRcvHwm: number;
+  readonly zmqReadIntervalMs: number;
+  /** NATS server URL(s), comma-separated. */
+  readonly nats: string;
+  /** Per-key throttle before publishing; 0 publishes every tick. */
+  readonly throttleMs: number;
+  readonly twoSegmentExchanges: readonly string[];
+  /** The last-value stream. */
+  readonly stream: string;
+  readonly storage: 'file' | 'memory';
+  readonly replicas: number;
+  readonly logLevel: string;
+  readonly statsIntervalS: number;
+}
+
+/** Counters of a bridge: plain numbers, bumped with an add on the hot path. */
+export interface BridgeCounters {
+  /** Feed messages received, whatever they were. */
+  received: number;
+  /** Ticks published to NATS (after the throttle). */
+  published: number;
+  /** Order events published. */
+  orders: number;
+  /** Non-market-data topics that carry nothing for clients (cache, positions, margins). */
+  ignored: number;
+  /** Ticks kept back (latest per key) while NATS was unreachable, published on reconnect. */
+  heldWhileDown: number;
+  /** Feed messages dropped, by reason. */
+  readonly dropped: Record<FeedDropReason, number>;
+}
+
+/** A running bridge. */
+export interface Bridge {
+  readonly counters: BridgeCounters;
+  /** Where the ZeroMQ side reads from (the bound endpoint, `*` ports resolved). */
+  readonly zmqEndpoint: string;
+  /** True while NATS is connected (and nothing kept back waits to be published). */
+  isUp(): boolean;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startBridge}. */
+export interface BridgeOptions {
+  readonly config: BridgeConfig;
+  readonly logger?: Logger;
+  /** The ZeroMQ feed; built from `config` when omitted. */
+  readonly feed?: { readonly raw$: Observable<RawTick>; ready(): Promise<void>; readonly endpoint?: string };
+  /** NATS connection name (`/connz`). Default `tickcast-bridge <host> <pid>`. */
+  readonly name?: string;
+  /** Reconnect backoff: first delay and cap, in ms. Defaults 250 and 5000. */
+  readonly reconnectBaseMs?: number;
+  readonly reconnectMaxMs?: number;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Feed topics that are not market data and carry nothing for clients (feed.md): not forwarded. */
+const IGNORED_TOPIC = /^CACHE_INVALIDATE|_positions$|_margins$/;
+
+/** The same checks the proxy applies to a payload (UTF-8, JSON, an object), or why it fails. */
+function payloadProblem(payload: Uint8Array | string): FeedDropReason | null {
+  let text: string;
+  try {
+    text = typeof payload === 'string' ? payload : decoder.decode(payload);
+  } catch {
+    return 'encoding';
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return 'json';
+  }
+  return parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) ? 'not_object' : null;
+}
+
+/** Topics repeat forever: route each once. Bounded so junk topics cannot grow it. */
+const ROUTE_CACHE_LIMIT = 100_000;
+
+/**
+ * `tickcast bridge`: reads the ZeroMQ feed exactly like the proxy (same socket, same topic grammar,
+ * same payload checks), optionally throttles per key with the proxy's own throttle (`keyedThrottle`:
+ * the semantics of `throttleByKey`), and publishes each tick's payload bytes untouched on
+ * `tickcast.md.<exchange>.<symbol>.<mode>`. A JetStream stream keeps the last message of every subject, so a node that starts carrying a symbol can show
+ * its price at once. Order events go to `tickcast.orders.<topic>`, never throttled.
+ *
+ * While NATS is unreachable, the latest tick of each key is kept (not every tick: a flood of stale
+ * prices on reconnect helps no one) and published once the connection is back.
+ */
+export async function startBridge(options: BridgeOptions): Promise<Bridge> {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger();
+  const feedLog = new ThrottledLog(logger.child({ component: 'feed' }));
+  const counters: BridgeCounters = {
+    received: 0,
+    published: 0,
+    orders: 0,
+    ignored: 0,
+    heldWhileDown: 0,
+    dropped: { frames: 0, topic: 0, encoding: 0, json: 0, not_object: 0, error: 0 },
+  };
+  const storeOptions = { stream: config.stream, storage: config.storage, replicas: config.replicas };
+
+  /** Ticks kept back while NATS is down or the stream is being re-ensured: latest per subject. */
+  const pending = new Map<string, Uint8Array | string>();
+  let holding = false;
+  let conn: LiveConnection | undefined;
+
+  const publishKept = (): void => {
+    if (!conn) return;
+    for (const [subject, payload] of pending) {
+      conn.nc.publish(subject, payload);
+      counters.published++;
+    }
+    pending.clear();
+  };
+  const resume = async (): Promise<void> => {
+    try {
+      await ensureLastValueStream((conn as LiveConnection).nc, storeOptions);
+    } catch (err) {
+      logger.error({ event: 'nats_stream', err }, `last-value stream not ready after reconnect: ${describeJetStreamError(err, config.stream)}`);
+    }
+    if (conn?.isUp()) {
+      holding = false;
+      publishKept();
+    }
+  };
+
+  conn = await connectNats({
+    servers: config.nats,
+    name: options.name ?? `tickcast-bridge ${hostname()} ${process.pid}`,
+    reconnectBaseMs: options.reconnectBaseMs,
+    reconnectMaxMs: options.reconnectMaxMs,
+    logger: logger.child({ component: 'nats' }),
+    onState: (up) => {
+      holding = true;
+      if (up) void resume();
+    },
+  });
+  try {
+    await ensureLastValueStream(conn.nc, storeOptions);
+  } catch (err) {
+    await conn.close();
+    throw new Error(`Could not set up the last-value stream ${config.stream}: ${describeJetStreamError(err, config.stream)}.`);
+  }
+  const nc = conn.nc;
+
+  const parse = topicParser({ twoSegmentExchanges: config.twoSegmentExchanges });
+  const routes = new Map<string, string | null>();
+  /** The subject of a market-data topic, or null for any other topic; cached per topic. */
+  const subjectOf = (topic: string): string | null => {
+    let subject = routes.get(topic);
+    if (subject === undefined) {
+      const key = parse(topic);
+      subject = key && keySubject(key, MD_PREFIX);
+      if (routes.size >= ROUTE_CACHE_LIMIT) routes.clear();
+      routes.set(topic, subject);
+    }
+    return subject;
+  };
+  /** The subject of a market-data message, or null after handling (or counting) anything else. */
+  const route = (raw: RawTick): string | null => {
+    counters.received++;
+    const topic = raw.topic;
+    const subject = subjectOf(topic);
+    if (subject !== null) return subject;
+    if (isOrderTopic(topic)) {
+      nc.publish(`${ORDERS_PREFIX}.${encodeToken(topic)}`, raw.payload);
+      counters.orders++;
+    } else if (IGNORED_TOPIC.test(topic)) {
+      counters.ignored++;
+    } else {
+      counters.dropped.topic++;
+      feedLog.warn('feed_topic', { reason: 'topic', topic: topic.slice(0, 120) }, 'dropped a feed message: topic');
+    }
+    return null;
+  };
+
+  const feed =
+    options.feed ??
+    new ZmqFeed({
+      bind: config.zmqBind,
+      connect: config.zmqConnect,
+      receiveHighWaterMark: config.zmqRcvHwm,
+      readIntervalMs: config.zmqReadIntervalMs,
+      onBadFrame: () => {
+        counters.received++;
+        counters.dropped.frames++;
+      },
+    });
+
+  const pipeline: Subscription = feed.raw$
+    .pipe(
+      filter((raw) => route(raw) !== null),
+      keyedThrottle((raw: RawTick) => subjectOf(raw.topic) as string, config.throttleMs),
+    )
+    .subscribe({
+      next: (raw) => {
+        const problem = payloadProblem(raw.payload);
+        if (problem) {
+          counters.dropped[problem]++;
+          feedLog.warn(`feed_${problem}`, { reason: problem, topic: raw.topic.slice(0, 120) }, `dropped a feed message: ${problem}`);
+          return;
+        }
+        const subject = subjectOf(raw.topic) as string;
+        if (holding || !conn?.isUp()) {
+          holding = true;
+          pending.delete(subject);
+          pending.set(subject, raw.payload);
+          counters.heldWhileDown++;
+          return;
+        }
+        nc.publish(subject, raw.payload);
+        counters.published++;
+      },
+      error: (err: unknown) => logger.error({ err }, 'ZeroMQ feed failed; the bridge publishes nothing until restart'),
+    });
+
+  try {
+    await feed.ready();
+  } catch (err) {
+    pipeline.unsubscribe();
+    await conn.close();
+    throw err;
+  }
+  const zmqEndpoint = feed.endpoint ?? config.zmqBind ?? config.zmqConnect.join(',');
+  logger.info(
+    { event: 'bridge_up', zmq: zmqEndpoint, nats: config.nats, stream: config.stream, throttleMs: config.throttleMs },
+    `bridge: ZeroMQ ${zmqEndpoint} → NATS ${config.nats} (${MD_PREFIX}.>, last values in stream ${config.stream})`,
+  );
+
+  let statsTimer: NodeJS.Timeout | undefined;
+  if (config.statsIntervalS > 0) {
+    statsTimer = setInterval(() => logger.info({ event: 'bridge_stats', ...counters, up: conn?.isUp() ?? false }, 'bridge stats'), config.statsIntervalS * 1000);
+    statsTimer.unref();
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    counters,
+    zmqEndpoint,
+    isUp: () => !holding && (conn?.isUp() ?? false),
+    close() {
+      closing ??= (async () => {
+        clearInterval(statsTimer);
+        pipeline.unsubscribe();
+        await conn?.nc.flush().catch(() => undefined);
+        await conn?.close();
+      })();
+      return closing;
+    },
+  };
+}
