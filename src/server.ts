@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { marketTicks, type RawTick } from '../streams';
 import type { ServeConfig } from './config';
+import { mountDashboard } from './dashboard';
 import { type FeedSource, zmqFeedSource } from './feed';
 import { createGateway } from './gateway';
 import type { AdapterStatus, Gateway } from './gateway/types';
@@ -164,6 +165,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     draining: () => draining,
   });
   routes.set('/metrics', metrics.route);
+  if (config.dashboard) mountDashboard(routes);
 
   try {
     await feed.ready();

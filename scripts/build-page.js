@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * Builds the demo dashboard into dist/page/ (the second half of `npm run build`, after tsc):
+ * - app.js: src/page/main.ts and what it imports (tickcast/client, rxjs), bundled for the browser
+ *   by esbuild as one minified script;
+ * - index.html: src/page/index.html with src/page/style.css inlined in place of its stylesheet link,
+ *   so the page needs exactly two requests and nothing from outside the proxy.
+ * The proxy serves both (src/dashboard.ts). Exits non-zero with esbuild's messages on any error.
+ */
+'use strict';
+const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const esbuild = require('esbuild');
+
+const ROOT = join(__dirname, '..');
+const SRC = join(ROOT, 'src', 'page');
+const OUT = join(ROOT, 'dist', 'page');
+const STYLESHEET_LINK = '<link rel="stylesheet" href="style.css">';
+
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  await esbuild.build({
+    entryPoints: [join(SRC, 'main.ts')],
+    outfile: join(OUT, 'app.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: ['es2020'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+
+  const html = readFileSync(join(SRC, 'index.html'), 'utf8');
+  if (!html.includes(STYLESHEET_LINK)) {
+    throw new Error(`src/page/index.html must link its stylesheet as ${STYLESHEET_LINK} (the build inlines it there)`);
+  }
+  const css = readFileSync(join(SRC, 'style.css'), 'utf8').trim();
+  // A function replacement: CSS may contain `$&` and friends, which a string replacement expands.
+  writeFileSync(join(OUT, 'index.html'), html.replace(STYLESHEET_LINK, () => `<style>\n${css}\n</style>`));
+}
+
+main().catch((err) => {
+  // esbuild has printed its diagnostics already; anything else gets its message here.
+  if (!err || !err.errors) console.error(`build-page: ${err && err.message ? err.message : err}`);
+  process.exit(1);
+});
