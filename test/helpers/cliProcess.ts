@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The project root. */
@@ -9,9 +9,23 @@ export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 
 let built = false;
 
-/** Builds `dist/` once per test process (what `npm start` does first); throws when no CLI came out. */
+/** The newest modification time of the `.ts` files anywhere under `dir` (0 when there are none). */
+export function newestSource(dir: string): number {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  return files.reduce((newest, f) => Math.max(newest, statSync(join(dir, f)).mtimeMs), 0);
+}
+
+/**
+ * Builds `dist/` (what `npm start` does first) unless it is newer than every source file; throws
+ * when no CLI came out.
+ */
 export function buildCli(): void {
   if (built) return;
+  const fresh = existsSync(CLI) && statSync(CLI).mtimeMs > Math.max(newestSource(join(ROOT, 'src')), newestSource(join(ROOT, 'streams')));
+  if (fresh) {
+    built = true;
+    return;
+  }
   const result = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
   if (!existsSync(CLI)) throw new Error(`the build produced no ${CLI}:\n${result.stdout}${result.stderr}`);
   built = true;
