@@ -9,6 +9,8 @@ import { ltpTick } from '../helpers/ticks';
 import { marketData, ofType, type TestClient } from '../helpers/wsClient';
 
 const { each } = scopes();
+// Hundreds of sockets on a shared machine: far beyond Jest's 5 s default when CPUs are busy.
+jest.setTimeout(30_000);
 
 const CYCLES = 500;
 const WORKERS = 10;

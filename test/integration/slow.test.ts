@@ -9,6 +9,8 @@ import { bookTick } from '../helpers/ticks';
 import { type Msg, ofType, type TestClient } from '../helpers/wsClient';
 
 const { each } = scopes();
+// Hundreds of sockets on a shared machine: far beyond Jest's 5 s default when CPUs are busy.
+jest.setTimeout(30_000);
 
 const THROTTLE_MS = 20;
 const SYMBOLS = ['SLOW_A', 'SLOW_B', 'SLOW_C', 'SLOW_D'];
