@@ -10,6 +10,7 @@ import {
   SERVE_OPTIONS,
 } from './config';
 import { createLogger, type Logger } from './logger';
+import { bridgeCommand } from './nats/command';
 import { SIM_OPTIONS } from './sim/options';
 import { timed, watchEventLoop } from './statsLog';
 
@@ -146,7 +147,7 @@ function notYet(name: string, summary: string): Command {
 }
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, demo, sim, notYet('bridge', 'relay the ZeroMQ feed onto NATS for scale-out nodes')];
+export const COMMANDS: readonly Command[] = [serve, demo, sim, bridgeCommand];
 
 /** The top-level `tickcast --help`. */
 export function formatUsage(commands: readonly Command[] = COMMANDS): string {
