@@ -1,4 +1,5 @@
 /** protocol.md "Transport" and "Limits": paths, silence on connect, frame cap, timers, client cap. */
+import { defaultServeConfig } from '../../src/config';
 import { ALICE, type Env, startEnv } from '../helpers/proxy';
 import { scopes, sleep } from '../helpers/scope';
 import { ofType } from '../helpers/wsClient';
@@ -50,6 +51,58 @@ describe('transport', () => {
     const client = await env.login(each);
     client.sendRaw(JSON.stringify({ action: 'ping', pad: 'x'.repeat(2048) }));
     expect((await client.closed).code).toBe(1009);
+  });
+});
+
+describe('defaults', () => {
+  it('match protocol.md: 127.0.0.1:8765, 1 MiB frames, 15 s auth grace, 20 s pings, no deflate, and the limits', () => {
+    expect(defaultServeConfig({ apiKeys: [ALICE] })).toMatchObject({
+      host: '127.0.0.1',
+      port: 8765,
+      maxFrameBytes: 1024 * 1024,
+      authGraceS: 15,
+      pingIntervalS: 20,
+      perMessageDeflate: false,
+      throttleMs: 100,
+      maxDepth: 50,
+      staleAfterS: 30,
+      slowSoftBytes: 256 * 1024,
+      slowHardBytes: 4 * 1024 * 1024,
+      slowMaxS: 10,
+      controlRate: 100,
+      controlBurst: 200,
+      floodCloseS: 5,
+      booksAsDepth: true,
+      omitBooksBelowDepth: true,
+    });
+  });
+
+  describe('with the default frame cap', () => {
+    let env: Env;
+    beforeAll(async () => {
+      env = await startEnv(suite, {}, { feed: false });
+    });
+
+    it('takes a subscribe of 3,000 symbols in one frame, as the Python SDK sends', async () => {
+      const client = await env.login(each);
+      const symbols = Array.from({ length: 3000 }, (_, i) => ({ symbol: `SYMBOL${i}-EQ`, exchange: 'NSE' }));
+      const reply = await client.request({ action: 'subscribe', symbols, mode: 1, depth: 5 }, ofType('subscribe'), 10_000);
+      expect(reply['status']).toBe('success');
+      expect(reply['subscriptions']).toHaveLength(3000);
+    });
+
+    it('accepts a 1 MiB frame and closes with 1009 on one byte more', async () => {
+      const client = await env.login(each);
+      const frame = (bytes: number): string => {
+        const head = JSON.stringify({ action: 'ping', pad: '' });
+        return JSON.stringify({ action: 'ping', pad: 'x'.repeat(bytes - head.length) });
+      };
+      expect(Buffer.byteLength(frame(1024 * 1024))).toBe(1024 * 1024);
+      client.sendRaw(frame(1024 * 1024));
+      expect(await client.next(undefined, 10_000)).toMatchObject({ type: 'pong' });
+      client.sendRaw(frame(1024 * 1024 + 1));
+      expect((await client.closed).code).toBe(1009);
+    });
   });
 });
 
