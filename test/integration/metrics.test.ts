@@ -92,4 +92,16 @@ describe('GET /metrics after real traffic', () => {
     expect(after).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
     expect(after).toMatch(/^process_cpu_user_seconds_total \d/m);
   });
+
+  it('reports a feed silent for longer than --stale-after-s as stale', async () => {
+    const env = await startEnv(scope, { staleAfterS: 0.2 });
+    const url = `http://127.0.0.1:${env.proxy.port}/metrics`;
+    await env.publish('NSE_STALE_LTP', { ltp: 1 });
+    await until(() => env.proxy.adapterStatus() === 'stale', 'the feed to go stale');
+    const body = (await fetchText(url)).body;
+    expect([sample(body, 'tickcast_feed_stale'), sample(body, 'tickcast_adapter_status{status="stale"}'), sample(body, 'tickcast_adapter_status{status="connected"}')]).toEqual([1, 1, 0]);
+    await env.publish('NSE_STALE_LTP', { ltp: 2 });
+    await until(() => env.proxy.adapterStatus() === 'connected', 'the feed to come back');
+    expect(sample((await fetchText(url)).body, 'tickcast_feed_stale')).toBe(0);
+  });
 });
