@@ -1,5 +1,6 @@
 import type { ClientOptions } from 'ws';
 import { type ApiKey, defaultServeConfig, type ServeConfig } from '../../src/config';
+import type { Logger } from '../../src/logger';
 import { type Proxy, startProxy } from '../../src/server';
 import { FeedPublisher, freePort } from './feed';
 import type { Scope } from './scope';
@@ -24,6 +25,8 @@ const FENCE_EXCHANGE = 'FENCE';
 export interface EnvOptions {
   /** Connect a publisher and wait until it reaches the proxy. Default true. */
   readonly feed?: boolean;
+  /** The proxy's logger; silent by default. */
+  readonly logger?: Logger;
 }
 
 /** A running proxy on free ports, with a publisher connected to its feed and client helpers. */
@@ -75,7 +78,7 @@ export async function startEnv(scope: Scope, overrides: Partial<ServeConfig> = {
   for (let attempt = 0; proxy === undefined; attempt++) {
     config = await testConfig(overrides);
     try {
-      proxy = await startProxy({ config });
+      proxy = await startProxy({ config, logger: options.logger });
     } catch (err) {
       if (attempt >= 3) throw err;
     }

@@ -2,6 +2,8 @@
  * protocol.md "Dispatch", "Error envelope", "authenticate", "ping, broker info", and the control
  * rate limit: the requests that are not subscriptions.
  */
+import { PassThrough } from 'node:stream';
+import { createLogger } from '../../src/logger';
 import { ALICE, BOB, BROKER, type Env, startEnv } from '../helpers/proxy';
 import { scopes, until } from '../helpers/scope';
 import { ltpTick } from '../helpers/ticks';
@@ -204,6 +206,28 @@ describe('control messages', () => {
       const client = await env.connect(each);
       expect(await client.request({ action: 'ping' })).toStrictEqual({ type: 'pong', status: 'success', server_timestamp: expect.any(Number) });
     });
+  });
+});
+
+describe('API keys in logs', () => {
+  it('never writes a key to the log, right or wrong, even at trace level', async () => {
+    const sink = new PassThrough();
+    const lines: string[] = [];
+    sink.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+    const env = await startEnv(each, { logLevel: 'trace' }, { logger: createLogger({ level: 'trace', destination: sink, pretty: false }) });
+    const wrong = 'wrong-key-5c0ffee';
+    const client = await env.connect(each);
+    await client.request({ action: 'authenticate', api_key: wrong });
+    await client.request({ action: 'auth', apikey: `${BOB.key}-nope` });
+    await client.request({ action: 'authenticate', api_key: ALICE.key });
+    await client.request({ action: 'subscribe', symbol: 'X', exchange: 'NSE', api_key: ALICE.key });
+    client.sendRaw(`{"action":"authenticate","api_key":"${ALICE.key}"`);
+    await client.next();
+    await client.close();
+    await env.proxy.close();
+    const log = lines.join('');
+    expect(log.length).toBeGreaterThan(0);
+    for (const secret of [ALICE.key, BOB.key, wrong]) expect(log).not.toContain(secret);
   });
 });
 

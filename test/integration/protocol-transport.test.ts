@@ -38,6 +38,13 @@ describe('transport', () => {
     expect(client.ws.extensions).toBe('');
   });
 
+  it('negotiates permessage-deflate when the flag enables it', async () => {
+    const deflating = await startEnv(each, { perMessageDeflate: true }, { feed: false });
+    const client = await deflating.connect(each, '/', { perMessageDeflate: true });
+    expect(client.ws.extensions).toMatch(/^permessage-deflate/);
+    expect(await client.request({ action: 'ping' })).toMatchObject({ type: 'pong' });
+  });
+
   it('accepts a frame up to the configured maximum', async () => {
     const client = await env.connect(each);
     const padding = 'x'.repeat(1024 - JSON.stringify({ action: 'ping', pad: '' }).length);
