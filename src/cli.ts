@@ -134,18 +134,6 @@ const sim: Command = {
   },
 };
 
-/** A command another part of the project adds later: listed, with an error that says so. */
-function notYet(name: string, summary: string): Command {
-  return {
-    name,
-    summary: `${summary} (not yet available)`,
-    options: [],
-    start() {
-      throw new ConfigError(`this command is not yet available in this version. Available now: serve, demo, sim.`);
-    },
-  };
-}
-
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [serve, demo, sim, bridgeCommand];
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CommandContext, Service } from './cli';
-import { type ApiKey, buildServeConfig, collectApiKeys, type ServeConfig } from './config';
+import { type ApiKey, buildServeConfig, collectApiKeys, ConfigError, type ServeConfig } from './config';
 import { DEFAULT_ZMQ_BIND } from './ingest/zmq';
 import { startProxy, type Proxy } from './server';
 import { buildSimConfig, startSimulator } from './sim';
@@ -43,6 +43,9 @@ export function demoBanner(proxy: Pick<Proxy, 'httpUrl' | 'wsUrl'>, apiKey: stri
  * fresh random one is made for this run and printed (never logged).
  */
 export async function startDemo(opts: Record<string, unknown>, ctx: CommandContext): Promise<Service> {
+  if (opts['nats'] !== undefined) {
+    throw new ConfigError('--nats is not for demo: the demo feeds its proxy from the simulator over ZeroMQ. Use it with tickcast serve.');
+  }
   const keys: ApiKey[] = collectApiKeys(opts);
   const generated = keys.length === 0 ? generateApiKey() : undefined;
   if (generated) keys.push({ key: generated, userId: 'demo', broker: opts['broker'] as string });

@@ -130,6 +130,7 @@ describe('tickcast (in-process)', () => {
     [['serve', 'now'], 'tickcast serve: Unexpected argument "now". Options start with --; run tickcast serve --help.'],
     [['serve', '--api-key', 'k', '--slow-soft-bytes', '10', '--slow-hard-bytes', '5'], 'tickcast serve: --slow-soft-bytes (10) must be smaller than --slow-hard-bytes (5).'],
     [['sim', '--depth-levels', '7'], 'tickcast sim: --depth-levels (env TICKCAST_SIM_DEPTH_LEVELS) must be one of 5, 20, 50, got "7".'],
+    [['demo', '--nats', 'nats://127.0.0.1:4222'], 'tickcast demo: --nats is not for demo: the demo feeds its proxy from the simulator over ZeroMQ. Use it with tickcast serve.'],
     [['bridge', '--nats-storage', 'disk'], 'tickcast bridge: --nats-storage (env TICKCAST_NATS_STORAGE) must be one of file, memory, got "disk".'],
   ])('%j fails with exit code 2 and says why', async (argv, message) => {
     const r = await run(argv);
