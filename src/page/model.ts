@@ -122,6 +122,8 @@ export interface Ladder {
   readonly spread?: number;
   readonly bidQuantity: number;
   readonly askQuantity: number;
+  /** Decimals of the most precise quantity shown (at most 4), so a column of coin sizes lines up. */
+  readonly quantityDecimals: number;
 }
 
 const isLevel = (level: unknown): level is BookLevel =>
@@ -147,7 +149,14 @@ export function ladder(depth: MarketDataPayload['depth'] | undefined, levels: nu
     ...(bestBid && bestAsk ? { spread: bestAsk.price - bestBid.price } : {}),
     bidQuantity: sum(bids),
     askQuantity: sum(asks),
+    quantityDecimals: Math.max(0, ...[...bids, ...asks].map((l) => fractionDigits(l.quantity))),
   };
+}
+
+/** The decimals `value` needs, at most 4 (`0.125` → 3, `12` → 0, `0.00001` → 4). */
+export function fractionDigits(value: number): number {
+  for (let digits = 0; digits < 4; digits++) if (Number(value.toFixed(digits)) === value) return digits;
+  return 4;
 }
 
 /**
@@ -185,6 +194,7 @@ export class RateMeter {
 const PRICE = new Intl.NumberFormat('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const SMALL_PRICE = new Intl.NumberFormat('en-IN', { minimumFractionDigits: 4, maximumFractionDigits: 6 });
 const QUANTITY = new Intl.NumberFormat('en-IN', { maximumFractionDigits: 4 });
+const QUANTITY_WITH = [0, 1, 2, 3, 4].map((d) => new Intl.NumberFormat('en-IN', { minimumFractionDigits: d, maximumFractionDigits: 4 }));
 const COMPACT = new Intl.NumberFormat('en-IN', { notation: 'compact', maximumFractionDigits: 2 });
 const PERCENT = new Intl.NumberFormat('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2, signDisplay: 'exceptZero' });
 
@@ -206,9 +216,13 @@ export function formatPercent(percent: number | undefined): string {
   return percent === undefined ? NO_VALUE : `${PERCENT.format(percent)}%`;
 }
 
-/** A quantity in a book: whole, or with the fraction a coin lot has. */
-export function formatQuantity(quantity: number | undefined): string {
-  return quantity === undefined ? NO_VALUE : QUANTITY.format(quantity);
+/**
+ * A quantity in a book: whole, or with the fraction a coin lot has; `decimals` pads it to the
+ * column's precision (0 to 4).
+ */
+export function formatQuantity(quantity: number | undefined, decimals = 0): string {
+  if (quantity === undefined) return NO_VALUE;
+  return (QUANTITY_WITH[Math.max(0, Math.min(4, decimals))] as Intl.NumberFormat).format(quantity);
 }
 
 /** A day's volume: compact past 100,000 (`12.5L`, `3.1Cr`), exact below. */

@@ -21,8 +21,8 @@ import {
 /** A row is stale (dimmed) when no tick came for this long. */
 const STALE_MS = 10_000;
 const FLASH_MS = 700;
-const FLASH_UP = 'rgba(46, 204, 113, 0.35)';
-const FLASH_DOWN = 'rgba(255, 107, 94, 0.35)';
+const FLASH_UP = 'rgba(46, 204, 113, 0.3)';
+const FLASH_DOWN = 'rgba(255, 107, 94, 0.3)';
 
 /** Finds an element the page's HTML must have. */
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -189,11 +189,12 @@ export class BookView {
   /** Shows `inst`'s book, or an empty ladder while its first Depth tick is on its way. */
   render(inst: Instrument | undefined, book: Ladder | undefined, ltp: number | undefined): void {
     setText(this.title, inst ? `${inst.symbol} · ${inst.exchange}` : 'Order book');
+    const decimals = book?.quantityDecimals ?? 0;
     const fill = (rows: readonly LadderCells[], levels: readonly LadderLevel[] = []): void => {
       rows.forEach((cells, i) => {
         const level = levels[i];
         setText(cells.price, level ? formatPrice(level.price) : '');
-        setText(cells.quantity, level ? formatQuantity(level.quantity) : '');
+        setText(cells.quantity, level ? formatQuantity(level.quantity, decimals) : '');
         setText(cells.orders, level?.orders !== undefined ? String(level.orders) : '');
         cells.bar.style.transform = `scaleX(${level ? level.share.toFixed(3) : 0})`;
       });
@@ -202,8 +203,8 @@ export class BookView {
     fill(this.asks, book?.asks);
     setText(this.meta.ltp, formatPrice(ltp));
     setText(this.meta.spread, formatPrice(book?.spread, book?.bids[0]?.price));
-    setText(this.meta.bidTotal, book ? formatQuantity(book.bidQuantity) : NO_VALUE);
-    setText(this.meta.askTotal, book ? formatQuantity(book.askQuantity) : NO_VALUE);
+    setText(this.meta.bidTotal, book ? formatQuantity(book.bidQuantity, decimals) : NO_VALUE);
+    setText(this.meta.askTotal, book ? formatQuantity(book.askQuantity, decimals) : NO_VALUE);
   }
 }
 

@@ -6,6 +6,8 @@ import {
   formatAge,
   formatPercent,
   formatPrice,
+  formatQuantity,
+  fractionDigits,
   formatVolume,
   ladder,
   parseInstrument,
@@ -86,6 +88,13 @@ describe('ladder', () => {
     expect(book.spread).toBe(0.5);
     expect(book.bidQuantity).toBe(250);
     expect(book.askQuantity).toBe(125);
+    expect(book.quantityDecimals).toBe(0);
+  });
+
+  it('writes every quantity of a coin book with the decimals of its most precise one', () => {
+    const book = ladder({ buy: [{ price: 1, quantity: 0.24 }, { price: 0.9, quantity: 1 }], sell: [{ price: 1.1, quantity: 0.125 }] });
+    expect(book.quantityDecimals).toBe(3);
+    expect(book.bids.map((l) => formatQuantity(l.quantity, book.quantityDecimals))).toStrictEqual(['0.240', '1.000']);
   });
 
   it('shows at most `levels` per side and skips malformed levels', () => {
@@ -96,7 +105,7 @@ describe('ladder', () => {
   });
 
   it('is empty for a tick without a book', () => {
-    expect(ladder(undefined)).toStrictEqual({ bids: [], asks: [], bidQuantity: 0, askQuantity: 0 });
+    expect(ladder(undefined)).toStrictEqual({ bids: [], asks: [], bidQuantity: 0, askQuantity: 0, quantityDecimals: 0 });
   });
 });
 
@@ -117,6 +126,12 @@ describe('RateMeter', () => {
     meter.add(10_000, 5);
     meter.add(11_000, 2); // the same slot, a second later
     expect(meter.perSecond(11_000)).toBe(2);
+  });
+});
+
+describe('fractionDigits', () => {
+  it.each([[12, 0], [0.5, 1], [0.125, 3], [1418.35, 2], [0.00001, 4], [1e21, 0]])('%p needs %p', (value, digits) => {
+    expect(fractionDigits(value)).toBe(digits);
   });
 });
 
