@@ -1,0 +1,230 @@
+/**
+ * The demo dashboard in a real browser: `node dist/src/cli.js demo` on free ports, Debian's headless
+ * Chromium driven by playwright-core, the page read the way a person reads it, from the DOM. Chromium
+ * is installed by scripts/ensure-chromium.sh when missing (CI runs as root); this test never skips.
+ * The last screen is saved to artifacts/dashboard.png.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
+import { Scope } from '../helpers/scope';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** Without the background-networking flags Chromium's own connections fail on a machine with no network. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SCREENSHOT = join(ROOT, 'artifacts', 'dashboard.png');
+/** A laptop screen. */
+const VIEWPORT = { width: 1366, height: 768 };
+/** Rows of the page's default watchlist. */
+const WATCHLIST_ROWS = 12;
+const LADDER_LEVELS = 20;
+
+/** Installs Chromium with apt-get when it is missing; fails the suite (never skips) when it cannot. */
+function ensureChromium(): void {
+  const result = spawnSync('bash', [join(ROOT, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 15 * 60_000 });
+  if (result.status !== 0) {
+    throw new Error(`scripts/ensure-chromium.sh failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
+  }
+}
+
+/** `npm run build`'s second half: the page bundle the proxy serves. */
+function buildPage(): void {
+  const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-page.js')], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`scripts/build-page.js failed:\n${result.stdout}${result.stderr}`);
+}
+
+/** A price as the page writes it (`84,60,565.48`) → a number. */
+const price = (text: string): number => Number(text.replace(/,/g, ''));
+
+/** The LTP text of every watchlist row, by instrument id. */
+function ltps(page: Page): Promise<Record<string, string>> {
+  return page.$$eval('#watchlist-rows tr', (rows) =>
+    Object.fromEntries(rows.map((tr) => [(tr as HTMLElement).dataset['id'] ?? '', tr.querySelector('.ltp')?.textContent ?? ''])),
+  );
+}
+
+/** The ladder's prices, top row first, one list per side. */
+function ladderPrices(page: Page): Promise<{ bids: string[]; asks: string[] }> {
+  return page.$eval('#book-rows', (tbody) => ({
+    bids: Array.from(tbody.querySelectorAll('.bid-price')).map((td) => td.textContent ?? '').filter((t) => t !== ''),
+    asks: Array.from(tbody.querySelectorAll('.ask-price')).map((td) => td.textContent ?? '').filter((t) => t !== ''),
+  }));
+}
+
+const isSorted = (values: readonly number[], order: 'ascending' | 'descending'): boolean =>
+  values.every((v, i) => i === 0 || (order === 'ascending' ? v >= values[i - 1]! : v <= values[i - 1]!));
+
+describe('the demo dashboard in Chromium', () => {
+  const scope = new Scope();
+  let demo: CliProcess;
+  let dashboardUrl: string;
+  let apiKey: string;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+
+  beforeAll(async () => {
+    ensureChromium();
+    buildCli();
+    buildPage();
+    // Every book shuffled by the simulator: the ladder is sorted only if the proxy sorts.
+    demo = scope.add(
+      new CliProcess(['demo', '--port', '0', '--zmq-bind', 'tcp://127.0.0.1:*', '--stats-interval-s', '0', '--depth-levels', '20', '--unsorted-ratio', '1']),
+    );
+    [, dashboardUrl = ''] = await demo.waitFor(/^ {2}Dashboard: +(http:\/\/\S+?)\/?$/m, 30_000);
+    [, apiKey = ''] = await demo.waitFor(/^ {2}API key: +([0-9a-f]{32})$/m);
+    profile = mkdtempSync(join(tmpdir(), 'tickcast-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: VIEWPORT,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${dashboardUrl}/#key=${apiKey}`);
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    try {
+      if (page) {
+        mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
+        await page.screenshot({ path: SCREENSHOT });
+      }
+    } finally {
+      await context?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+      await scope.close();
+    }
+  }, 30_000);
+
+  it('connects with the key from the link, then takes the key out of the address bar', async () => {
+    await page.waitForFunction(() => document.getElementById('status-text')?.textContent === 'Live', undefined, { timeout: 15_000 });
+    expect(await page.getAttribute('#status', 'data-status')).toBe('open');
+    expect(page.url()).toBe(`${dashboardUrl}/`);
+    expect(await page.isHidden('#key-dialog')).toBe(true);
+    // broker_info is asked for once the connection is open; its answer follows.
+    await page.waitForFunction(() => document.getElementById('broker')?.textContent !== '—', undefined, { timeout: 5000 });
+    expect(await page.textContent('#broker')).toBe('tickcast');
+  }, 20_000);
+
+  it('shows a live price, change, volume and age on every watchlist row', async () => {
+    await page.waitForFunction(
+      (n) => {
+        const rows = Array.from(document.querySelectorAll('#watchlist-rows tr'));
+        return rows.length === n && rows.every((tr) => /\d/.test(tr.querySelector('.ltp')?.textContent ?? ''));
+      },
+      WATCHLIST_ROWS,
+      { timeout: 15_000 },
+    );
+    const row = await page.$eval('#watchlist-rows tr[data-id="NSE:RELIANCE"]', (tr) => ({
+      symbol: tr.querySelector('.symbol')?.textContent,
+      exchange: tr.querySelector('.exchange')?.textContent,
+      ltp: tr.querySelector('.ltp')?.textContent ?? '',
+    }));
+    expect(row.symbol).toBe('RELIANCE');
+    expect(row.exchange).toBe('NSE');
+    // The simulator walks RELIANCE from 2950 in 0.05 steps.
+    expect(row.ltp).toMatch(/^\d{1,2},\d{3}\.\d{2}$/);
+    expect(price(row.ltp)).toBeGreaterThan(2500);
+    expect(price(row.ltp)).toBeLessThan(3500);
+    // Change and volume come with Quote ticks; give them a moment on every row.
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('#watchlist-rows tr')).every(
+          (tr) => /^[+-]?\d+\.\d{2}%$/.test(tr.querySelector('.change')?.textContent ?? '') && /\d/.test(tr.querySelector('.volume')?.textContent ?? ''),
+        ),
+      undefined,
+      { timeout: 15_000 },
+    );
+    const ages = await page.$$eval('#watchlist-rows .age', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(ages).toHaveLength(WATCHLIST_ROWS);
+    for (const age of ages) expect(age).toMatch(/^\d\.\ds$/);
+  }, 40_000);
+
+  it('moves prices and counts ticks per second over a few seconds', async () => {
+    const before = await ltps(page);
+    await page.waitForFunction(
+      ({ first, enough }) => {
+        const changed = Array.from(document.querySelectorAll('#watchlist-rows tr')).filter(
+          (tr) => tr.querySelector('.ltp')?.textContent !== first[(tr as HTMLElement).dataset['id'] ?? ''],
+        );
+        return changed.length >= enough;
+      },
+      { first: before, enough: WATCHLIST_ROWS / 2 },
+      { timeout: 10_000 },
+    );
+    const after = await ltps(page);
+    const moved = Object.keys(before).filter((id) => after[id] !== before[id]);
+    expect(moved.length).toBeGreaterThanOrEqual(WATCHLIST_ROWS / 2);
+    // Twelve symbols at two broker ticks a second each: the rate cannot be zero while prices move.
+    expect(Number(await page.textContent('#tps'))).toBeGreaterThan(0);
+  }, 20_000);
+
+  it.each([
+    ['NSE:TCS', 'TCS · NSE'],
+    ['CRYPTO:BTC_INR', 'BTC_INR · CRYPTO'], // published as [price, qty] pairs: the proxy converts them
+    ['CRYPTO:ETH_INR', 'ETH_INR · CRYPTO'], // published as bids/asks level objects
+  ])('fills the book ladder with %s sorted levels when its row is clicked', async (id, title) => {
+    await page.click(`#watchlist-rows tr[data-id="${id}"]`);
+    expect(await page.getAttribute(`#watchlist-rows tr[data-id="${id}"]`, 'class')).toContain('selected');
+    await page.waitForFunction(
+      ({ title, levels }) =>
+        document.getElementById('book-title')?.textContent === title &&
+        Array.from(document.querySelectorAll('#book-rows .bid-price, #book-rows .ask-price')).filter((td) => td.textContent !== '').length === levels * 2,
+      { title, levels: LADDER_LEVELS },
+      { timeout: 15_000 },
+    );
+    const { bids, asks } = await ladderPrices(page);
+    const bidPrices = bids.map(price);
+    const askPrices = asks.map(price);
+    expect(bidPrices).toHaveLength(LADDER_LEVELS);
+    expect(askPrices).toHaveLength(LADDER_LEVELS);
+    expect(isSorted(bidPrices, 'descending')).toBe(true);
+    expect(isSorted(askPrices, 'ascending')).toBe(true);
+    expect(bidPrices[0]!).toBeLessThan(askPrices[0]!);
+    // The book is this symbol's: its best bid is within 1% of the row's last price.
+    const ltp = price((await page.textContent(`#watchlist-rows tr[data-id="${id}"] .ltp`)) ?? '');
+    expect(Math.abs(bidPrices[0]! - ltp) / ltp).toBeLessThan(0.01);
+    // Size bars: every filled level has one, and the largest quantity's bar is full length.
+    const bars = await page.$$eval('#book-rows .bid-qty .bar, #book-rows .ask-qty .bar', (spans) =>
+      spans.map((s) => Number(/scaleX\(([\d.]+)\)/.exec((s as HTMLElement).style.transform)?.[1] ?? -1)),
+    );
+    expect(bars).toHaveLength(LADDER_LEVELS * 2);
+    expect(bars.every((b) => b > 0 && b <= 1)).toBe(true);
+    expect(Math.max(...bars)).toBe(1);
+  }, 30_000);
+
+  it('asks for a key when the link has none, says when the proxy refuses one, and connects with the right one', async () => {
+    // A new tab: sessionStorage is per tab, so it starts with no key.
+    const tab = await context.newPage();
+    try {
+      const response = await tab.goto(`${dashboardUrl}/`);
+      // The page the proxy serves never carries a key.
+      expect(await response?.text()).not.toContain(apiKey);
+      expect(response?.headers()['content-security-policy']).toContain("connect-src 'self'");
+      await tab.waitForSelector('#key-dialog:not([hidden])', { timeout: 5000 });
+      await tab.fill('#key-input', 'not-the-key');
+      await tab.click('#key-form button[type="submit"]');
+      await tab.waitForFunction(() => document.getElementById('status')?.dataset['status'] === 'refused', undefined, { timeout: 10_000 });
+      expect(await tab.textContent('#key-error')).toBe('The proxy refused this key. Check it and try again.');
+      await tab.fill('#key-input', apiKey);
+      await tab.click('#key-form button[type="submit"]');
+      await tab.waitForFunction(() => document.getElementById('status-text')?.textContent === 'Live', undefined, { timeout: 10_000 });
+      await tab.waitForFunction(() => /\d/.test(document.querySelector('#watchlist-rows tr .ltp')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    } finally {
+      await tab.close();
+    }
+  }, 30_000);
+});
