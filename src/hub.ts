@@ -35,6 +35,12 @@ export interface HubOptions extends FrameOptions {
    * carry only what some client wants (NATS interest).
    */
   readonly onInterest?: (exchange: string, symbol: string, interested: boolean) => void;
+  /**
+   * Told (once per tick) when a tick cannot be encoded for some delivered mode: a payload nested
+   * too deep for `JSON.stringify`. Clients of that mode skip the tick (their next `seq` shows the
+   * gap); clients of the modes it could be encoded for still get it.
+   */
+  readonly onEncodeError?: (err: unknown, tick: Tick) => void;
 }
 
 // Modes are bits: mode m is bit (m - 1). HIGHEST[mask] = the highest mode in the mask (0 = none).
@@ -196,13 +202,21 @@ export class Hub {
     if (entry.holders.size === 0) return;
     const reach = AT_OR_BELOW[m] as number;
     let encoder: TickEncoder | undefined;
+    let failed = 0;
     for (const [client, mask] of entry.holders) {
       const tag = HIGHEST[mask & reach] as 0 | Mode;
-      if (tag === 0) continue;
+      if (tag === 0 || (failed & bit(tag)) !== 0) continue;
       let frame = entry.lastFrame[tag];
       if (frame === undefined) {
         encoder ??= new TickEncoder(tick, this.options);
-        frame = this.build(entry, tag, entry.seq[tag] as number, encoder);
+        try {
+          frame = this.build(entry, tag, entry.seq[tag] as number, encoder);
+        } catch (err) {
+          // Only the clients of this mode lose the tick, not whoever comes after them in the loop.
+          if (failed === 0) this.options.onEncodeError?.(err, tick);
+          failed |= bit(tag);
+          continue;
+        }
         entry.lastFrame[tag] = frame;
       }
       client.subject.next(frame);
@@ -230,7 +244,13 @@ export class Hub {
   private buildSnapshot(entry: SymbolEntry, mode: Mode): Frame | undefined {
     const tick = entry.last[mode];
     if (!tick) return undefined;
-    const frame = this.build(entry, mode, entry.seq[mode] as number, new TickEncoder(tick, this.options));
+    let frame: Frame;
+    try {
+      frame = this.build(entry, mode, entry.seq[mode] as number, new TickEncoder(tick, this.options));
+    } catch {
+      // A tick that cannot be encoded has no snapshot; publish reported it if anyone held it.
+      return undefined;
+    }
     entry.lastFrame[mode] = frame;
     return frame;
   }

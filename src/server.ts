@@ -80,6 +80,10 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     booksAsDepth: config.booksAsDepth,
     omitBooksBelowDepth: config.omitBooksBelowDepth,
     onInterest: feed.interest?.bind(feed),
+    onEncodeError: (err, tick) => {
+      stats.feedDropped.error++;
+      feedLog.warn('encode_error', { err, key: tick.key }, 'a tick could not be encoded for some clients (payload nested too deep)');
+    },
   });
 
   // Feed staleness is sampled, not stamped per tick: the hot path does no clock reads.
