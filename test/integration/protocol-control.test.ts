@@ -38,6 +38,11 @@ describe('control messages', () => {
       expect(await client.request({ type: 'ping' })).toMatchObject({ type: 'pong', status: 'success' });
     });
 
+    it('falls back to "type" when "action" is null', async () => {
+      const client = await env.connect(each);
+      expect(await client.request({ action: null, type: 'ping' })).toMatchObject({ type: 'pong', status: 'success' });
+    });
+
     it('prefers "action" over "type"', async () => {
       const client = await env.connect(each);
       expect(await client.request({ action: 'ping', type: 'subscribe' })).toMatchObject({ type: 'pong', status: 'success' });
@@ -263,17 +268,23 @@ describe('get_broker_info', () => {
 });
 
 describe('control-message flood', () => {
-  it('answers messages past the burst with RATE_LIMITED and closes a sustained flood with 1008 "rate limited"', async () => {
-    // A bucket of 5 that refills one token per 100 s: exactly 5 messages pass.
+  /** A bucket of 5 that refills one token per 100 s: exactly 5 of a burst pass. */
+  async function flooded(): Promise<{ client: TestClient; replies: Msg[] }> {
     const env = await startEnv(each, { controlRate: 0.01, controlBurst: 5, floodCloseS: 0.3 }, { feed: false });
     const client = await env.connect(each);
-    for (let i = 0; i < 20; i++) client.send({ action: 'ping', _pingId: i });
+    for (let i = 0; i < 20; i++) client.send({ action: 'ping', _pingId: i, request_id: `q${i}` });
     const replies: Msg[] = [];
     for (let i = 0; i < 20; i++) replies.push(await client.next());
+    return { client, replies };
+  }
+
+  it('answers messages past the burst with RATE_LIMITED and closes a sustained flood with 1008 "rate limited"', async () => {
+    const { client, replies } = await flooded();
     expect(replies.filter(ofType('pong')).map((m) => m['_pingId'])).toStrictEqual([0, 1, 2, 3, 4]);
     const limited = replies.filter(isError);
     expect(limited).toHaveLength(15);
-    for (const m of limited) expect(m).toStrictEqual({ status: 'error', code: 'RATE_LIMITED', message: expect.any(String) });
+    for (const m of limited) expect(m).toMatchObject({ status: 'error', code: 'RATE_LIMITED', message: expect.any(String) });
+    for (const m of limited) expect(m['type']).toBeUndefined();
 
     // Keep flooding until the proxy gives up on us.
     const flood = setInterval(() => {
@@ -284,5 +295,12 @@ describe('control-message flood', () => {
     } finally {
       clearInterval(flood);
     }
+  });
+
+  it('echoes request_id on RATE_LIMITED envelopes like on every other error', async () => {
+    const { replies } = await flooded();
+    expect(replies.filter(isError)).toStrictEqual(
+      Array.from({ length: 15 }, (_, k) => ({ status: 'error', code: 'RATE_LIMITED', message: expect.any(String), request_id: `q${k + 5}` })),
+    );
   });
 });

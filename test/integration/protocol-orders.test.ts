@@ -74,6 +74,13 @@ describe('order updates', () => {
     expect(await env.settle(alice)).toStrictEqual([[]]);
   });
 
+  it('relays one copy per event to a connection that subscribed twice', async () => {
+    const alice = await trader(ALICE);
+    await alice.request({ action: 'subscribe_orders' }, ofType('subscribe_orders'));
+    await env.publish('zerodha_alice_orders', order('alice', 'A6'));
+    expect(await env.settle(alice)).toStrictEqual([[{ type: 'order_update', ...order('alice', 'A6') }]]);
+  });
+
   it('stops relaying after unsubscribe_orders', async () => {
     const alice = await trader(ALICE);
     await env.publish('zerodha_alice_orders', order('alice', 'A3'));

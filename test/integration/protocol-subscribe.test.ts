@@ -333,6 +333,25 @@ describe('snapshot on subscribe', () => {
     expect((await client.next())['type']).toBe('pong');
   });
 
+  it('sends one snapshot for a symbol listed twice in one request', async () => {
+    const sym = uniq('TWICE');
+    await env.publish(`NSE_${sym}_LTP`, ltpTick(5));
+    await flush();
+    const client = await env.login(each);
+    client.send({
+      action: 'subscribe',
+      symbols: [
+        { symbol: sym, exchange: 'NSE' },
+        { symbol: sym, exchange: 'NSE' },
+      ],
+      mode: 1,
+    });
+    client.send({ action: 'ping' });
+    expect(await client.next()).toMatchObject({ type: 'subscribe', status: 'success', subscriptions: [subscribed(sym, 'NSE', 'LTP'), subscribed(sym, 'NSE', 'LTP')] });
+    expect(seen([await client.next()])).toStrictEqual([[sym, 1, 5]]);
+    expect((await client.next())['type']).toBe('pong');
+  });
+
   it('sends one snapshot per newly held symbol of a bulk request, after the reply', async () => {
     const [a, b, none] = [uniq('A'), uniq('B'), uniq('NONE')];
     await env.publish(`NSE_${a}_LTP`, ltpTick(10));
