@@ -151,7 +151,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async close(graceMs) {
       accepting = false;
       clearInterval(heartbeat);
-      server.off('upgrade', onUpgrade);
+      // The upgrade listener stays: while the server drains, late upgrades get a clear 503.
       const open = [...sessions];
       const closed = Promise.all(open.map((s) => new Promise<void>((resolve) => {
         if (s.ws.readyState === s.ws.CLOSED) return resolve();
