@@ -409,7 +409,7 @@ describe('unsubscribe', () => {
 
   it('removes the top-level mode from every entry of the bulk form', async () => {
     const { client, sym } = await holding(1, 2);
-    const reply = await unsubscribe(client, { symbols: [{ symbol: sym, exchange: 'NSE' }], mode: 'Quote' });
+    const reply = await unsubscribe(client, { symbols: [{ symbol: sym, exchange: 'NSE' }], mode: ' quote ' });
     expect(reply).toMatchObject({ status: 'success', successful: [ok(sym)], failed: [] });
     expect(await seenAfterTicks(client, sym)).toStrictEqual(ltpOf(sym));
   });
