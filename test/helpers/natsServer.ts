@@ -10,7 +10,7 @@ import { DEFAULT_STREAM, MD_PREFIX } from '../../src/nats/subject';
 import { type Proxy, startProxy } from '../../src/server';
 import { FeedPublisher, freePort } from './feed';
 import { ALICE, testConfig } from './proxy';
-import { type Scope, until } from './scope';
+import { Scope, until } from './scope';
 import { ofType, TestClient } from './wsClient';
 
 const ENSURE_SCRIPT = join(__dirname, '..', '..', 'scripts', 'ensure-nats-server.sh');
@@ -230,4 +230,29 @@ export async function subscribeTo(client: TestClient, exchange: string, symbol: 
 /** The market-data subjects a connection subscribes, per the server's `/connz?subs=1`. */
 export async function mdSubjectsOf(server: NatsServer, connectionName: string): Promise<string[]> {
   return ((await subscriptionsByConnection(server)).get(connectionName) ?? []).filter((s) => s.startsWith(`${MD_PREFIX}.`));
+}
+
+/** What {@link useNatsSuite} sets up; its fields are there from `beforeAll` on. */
+export interface NatsSuite {
+  server: NatsServer;
+  bridge: Bridge;
+  publisher: FeedPublisher;
+  /** Closed after every test: nodes and clients a test opens. */
+  readonly each: Scope;
+}
+
+/**
+ * Registers a suite's hooks: one nats-server and one bridge (with a publisher feeding it) for the
+ * whole suite, and a scope closed after every test.
+ */
+export function useNatsSuite(bridgeOptions: Omit<BridgeOptions, 'config'> = {}): NatsSuite {
+  const suite = new Scope();
+  const env = { each: new Scope() } as NatsSuite;
+  beforeAll(async () => {
+    env.server = suite.add(await NatsServer.start());
+    Object.assign(env, await startTestBridge(suite, env.server.url, {}, bridgeOptions));
+  });
+  afterEach(() => env.each.close());
+  afterAll(() => suite.close());
+  return env;
 }

@@ -3,21 +3,19 @@
  * fed by a real ZeroMQ publisher, proxy nodes fed from NATS, real WebSocket clients.
  */
 import { connect } from '@nats-io/transport-node';
-import type { Bridge } from '../../src/nats/bridge';
 import { LastValueReader } from '../../src/nats/lastValues';
 import { keySubject } from '../../src/nats/subject';
 import type { NatsConnection } from '../../src/nats/types';
-import type { FeedPublisher } from '../helpers/feed';
 import {
   describeWithNats,
   loginTo,
   mdSubjectsOf,
-  NatsServer,
   startNode,
   startTestBridge,
   subscribeTo,
+  useNatsSuite,
 } from '../helpers/natsServer';
-import { Scope, sleep, until } from '../helpers/scope';
+import { sleep, until } from '../helpers/scope';
 import { bookTick, ltpTick, quoteTick } from '../helpers/ticks';
 import { marketData, type Msg, ofType, type TestClient } from '../helpers/wsClient';
 
@@ -34,31 +32,19 @@ async function take(client: TestClient, n: number, symbol?: string): Promise<Msg
 }
 
 describeWithNats('tickcast over NATS', () => {
-  const suite = new Scope();
-  const each = new Scope();
-  afterEach(() => each.close());
-  afterAll(() => suite.close());
-
-
-  let server: NatsServer;
-  let bridge: Bridge;
-  let publisher: FeedPublisher;
-
-  beforeAll(async () => {
-    server = suite.add(await NatsServer.start());
-    ({ bridge, publisher } = await startTestBridge(suite, server.url));
-  });
+  const env = useNatsSuite();
+  const { each } = env;
 
   /** Waits until the server has every subject on the node's connection (its SUBs have arrived). */
   const subscribed = (node: { feed: { name: string } }, subjects: string[]): Promise<void> =>
     until(async () => {
-      const have = await mdSubjectsOf(server, node.feed.name);
+      const have = await mdSubjectsOf(env.server, node.feed.name);
       return subjects.every((s) => have.includes(s));
     }, `${node.feed.name} to subscribe ${subjects.join(', ')}`);
 
   /** Waits until the last-value stream holds `ltp` as the last tick of the key's subject. */
   async function stored(exchange: string, symbol: string, mode: 1 | 2 | 3, ltp: number): Promise<void> {
-    const nc: NatsConnection = await connect({ servers: server.url });
+    const nc: NatsConnection = await connect({ servers: env.server.url });
     try {
       const reader = new LastValueReader(nc);
       const subject = keySubject({ exchange, symbol, mode });
@@ -72,8 +58,8 @@ describeWithNats('tickcast over NATS', () => {
   }
 
   it('delivers the same ticks, in order, with the mode hierarchy, to clients on two nodes', async () => {
-    const nodeA = await startNode(each, server.url);
-    const nodeB = await startNode(each, server.url);
+    const nodeA = await startNode(each, env.server.url);
+    const nodeB = await startNode(each, env.server.url);
     const ltpA = await loginTo(each, nodeA);
     const depthA = await loginTo(each, nodeA);
     const ltpB = await loginTo(each, nodeB);
@@ -95,7 +81,7 @@ describeWithNats('tickcast over NATS', () => {
       ['QUOTE', quoteTick(6)],
       ['LTP', ltpTick(7)],
     ];
-    for (const [mode, payload] of ticks) await publisher.send(`NSE_RELIANCE_${mode}`, payload);
+    for (const [mode, payload] of ticks) await env.publisher.send(`NSE_RELIANCE_${mode}`, payload);
 
     const everyTick: [number, number][] = [1, 2, 3, 4, 5, 6, 7].map((ltp) => [1, ltp]);
     const fromA = await take(ltpA, 7);
@@ -121,7 +107,7 @@ describeWithNats('tickcast over NATS', () => {
   });
 
   it('carries only the symbols its own clients hold, and drops a subject when the last holder leaves', async () => {
-    const node = await startNode(each, server.url);
+    const node = await startNode(each, env.server.url);
     const client = await loginTo(each, node);
     const held: [string, string, 1 | 2 | 3][] = [
       ['NSE', 'INFY', 1],
@@ -131,13 +117,13 @@ describeWithNats('tickcast over NATS', () => {
     for (const [exchange, symbol, mode] of held) await subscribeTo(client, exchange, symbol, mode);
     const subjects = ['tickcast.md.CRYPTO.BTC%2EUSD%20%2A%3E.*', 'tickcast.md.NSE.INFY.*', 'tickcast.md.NSE.TCS%3A50.*'];
     await subscribed(node, subjects);
-    expect(await mdSubjectsOf(server, node.feed.name)).toEqual(subjects);
+    expect(await mdSubjectsOf(env.server, node.feed.name)).toEqual(subjects);
 
     // Ten symbols tick; the three held ones last, so once the client has those, the rest have passed.
-    for (let i = 0; i < 7; i++) await publisher.send(`NSE_OTHER${i}_DEPTH`, bookTick(100 + i));
-    await publisher.send('NSE_INFY_LTP', ltpTick(11));
-    await publisher.send('NSE_TCS:50_QUOTE', quoteTick(12));
-    await publisher.send('CRYPTO_BTC.USD *>_DEPTH', bookTick(13));
+    for (let i = 0; i < 7; i++) await env.publisher.send(`NSE_OTHER${i}_DEPTH`, bookTick(100 + i));
+    await env.publisher.send('NSE_INFY_LTP', ltpTick(11));
+    await env.publisher.send('NSE_TCS:50_QUOTE', quoteTick(12));
+    await env.publisher.send('CRYPTO_BTC.USD *>_DEPTH', bookTick(13));
     const frames = await take(client, 3);
     expect(frames.map((f) => [f['exchange'], f['symbol'], f['mode'], f['data']['ltp']])).toEqual([
       ['NSE', 'INFY', 1, 11],
@@ -153,20 +139,20 @@ describeWithNats('tickcast over NATS', () => {
     ]);
 
     await client.request({ action: 'unsubscribe', exchange: 'NSE', symbol: 'INFY' }, ofType('unsubscribe'));
-    await until(async () => (await mdSubjectsOf(server, node.feed.name)).length === 2, 'the INFY subject to be dropped');
-    expect(await mdSubjectsOf(server, node.feed.name)).toEqual(subjects.filter((s) => !s.includes('INFY')));
+    await until(async () => (await mdSubjectsOf(env.server, node.feed.name)).length === 2, 'the INFY subject to be dropped');
+    expect(await mdSubjectsOf(env.server, node.feed.name)).toEqual(subjects.filter((s) => !s.includes('INFY')));
     await client.close();
-    await until(async () => (await mdSubjectsOf(server, node.feed.name)).length === 0, 'every subject to be dropped');
+    await until(async () => (await mdSubjectsOf(env.server, node.feed.name)).length === 0, 'every subject to be dropped');
   });
 
   it('gives a client on a node that never carried the symbol its last tick at once', async () => {
-    await publisher.send('NSE_WIPRO_LTP', ltpTick(21));
-    await publisher.send('NSE_WIPRO_QUOTE', quoteTick(22));
-    await publisher.send('NSE_WIPRO_LTP', ltpTick(23));
+    await env.publisher.send('NSE_WIPRO_LTP', ltpTick(21));
+    await env.publisher.send('NSE_WIPRO_QUOTE', quoteTick(22));
+    await env.publisher.send('NSE_WIPRO_LTP', ltpTick(23));
     await stored('NSE', 'WIPRO', 1, 23);
     await stored('NSE', 'WIPRO', 2, 22);
 
-    const node = await startNode(each, server.url);
+    const node = await startNode(each, env.server.url);
     const ltp = await loginTo(each, node);
     const quote = await loginTo(each, node);
     const started = Date.now();
@@ -190,8 +176,8 @@ describeWithNats('tickcast over NATS', () => {
   });
 
   it('throttles per key at the bridge when asked, publishing the payload bytes untouched', async () => {
-    const throttled = await startTestBridge(each, server.url, { throttleMs: 200 });
-    const nc: NatsConnection = await connect({ servers: server.url });
+    const throttled = await startTestBridge(each, env.server.url, { throttleMs: 200 });
+    const nc: NatsConnection = await connect({ servers: env.server.url });
     const got: [string, string][] = [];
     const sub = nc.subscribe('tickcast.md.MCX.GOLD.*', {
       callback: (_err, msg) => {
@@ -217,20 +203,20 @@ describeWithNats('tickcast over NATS', () => {
   });
 
   it('drops what the proxy drops, and relays order events to their user', async () => {
-    const node = await startNode(each, server.url);
+    const node = await startNode(each, env.server.url);
     const client = await loginTo(each, node);
     await client.request({ action: 'subscribe_orders' }, ofType('subscribe_orders'));
-    const dropped = { ...bridge.counters.dropped };
-    const ignored = bridge.counters.ignored;
-    await publisher.send('NSE_BAD_LTP', 'not json');
-    await publisher.send('NSE_BAD_LTP', '[1,2]');
-    await publisher.send('NSE_ONLYTWO', ltpTick(1));
-    await publisher.send('CACHE_INVALIDATE_ALL', '{}');
-    await publisher.sendFrames(['one frame']);
+    const dropped = { ...env.bridge.counters.dropped };
+    const ignored = env.bridge.counters.ignored;
+    await env.publisher.send('NSE_BAD_LTP', 'not json');
+    await env.publisher.send('NSE_BAD_LTP', '[1,2]');
+    await env.publisher.send('NSE_ONLYTWO', ltpTick(1));
+    await env.publisher.send('CACHE_INVALIDATE_ALL', '{}');
+    await env.publisher.sendFrames(['one frame']);
     const order = { user_id: 'alice', order_id: 'o-1', status: 'complete' };
-    await publisher.send('ZERODHA_alice_orders', order);
+    await env.publisher.send('ZERODHA_alice_orders', order);
     expect(await client.next(ofType('order_update'))).toEqual({ type: 'order_update', ...order });
-    expect(bridge.counters.dropped).toEqual({ ...dropped, json: dropped.json + 1, not_object: dropped.not_object + 1, topic: dropped.topic + 1, frames: dropped.frames + 1 });
-    expect(bridge.counters.ignored).toBe(ignored + 1);
+    expect(env.bridge.counters.dropped).toEqual({ ...dropped, json: dropped.json + 1, not_object: dropped.not_object + 1, topic: dropped.topic + 1, frames: dropped.frames + 1 });
+    expect(env.bridge.counters.ignored).toBe(ignored + 1);
   });
 });

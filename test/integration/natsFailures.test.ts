@@ -3,12 +3,10 @@
  * restarted. Real processes: nats-server and one node (`tickcast serve --nats`) are spawned.
  */
 import { get } from 'node:http';
-import type { Bridge } from '../../src/nats/bridge';
 import { buildCli, CliProcess } from '../helpers/cliProcess';
-import type { FeedPublisher } from '../helpers/feed';
-import { describeWithNats, loginTo, NatsServer, startNode, startTestBridge, subscribeTo } from '../helpers/natsServer';
+import { describeWithNats, loginTo, startNode, subscribeTo, useNatsSuite } from '../helpers/natsServer';
 import { ALICE } from '../helpers/proxy';
-import { Scope, until } from '../helpers/scope';
+import { until } from '../helpers/scope';
 import { ltpTick } from '../helpers/ticks';
 import { marketData, type Msg, TestClient } from '../helpers/wsClient';
 
@@ -35,27 +33,16 @@ function status(url: string): Promise<number> {
 }
 
 describeWithNats('tickcast over NATS, when a process dies', () => {
-  const suite = new Scope();
-  const each = new Scope();
-  afterEach(() => each.close());
-  afterAll(() => suite.close());
-
-  let server: NatsServer;
-  let bridge: Bridge;
-  let publisher: FeedPublisher;
   /** Quick reconnects, so an outage of a second or two is over in about as long. */
   const fast = { reconnectBaseMs: 50, reconnectMaxMs: 250 };
-
-  beforeAll(async () => {
-    buildCli();
-    server = suite.add(await NatsServer.start());
-    ({ bridge, publisher } = await startTestBridge(suite, server.url, {}, fast));
-  });
+  beforeAll(() => buildCli());
+  const env = useNatsSuite(fast);
+  const { each } = env;
 
   it('keeps serving one node\'s clients when another node is killed', async () => {
-    const nodeA = await startNode(each, server.url);
+    const nodeA = await startNode(each, env.server.url);
     const nodeB = each.add(
-      new CliProcess(['serve', '--nats', server.url, '--port', '0', '--throttle-ms', '0', '--api-key', `${ALICE.key}:alice:zerodha`, '--stats-interval-s', '0']),
+      new CliProcess(['serve', '--nats', env.server.url, '--port', '0', '--throttle-ms', '0', '--api-key', `${ALICE.key}:alice:zerodha`, '--stats-interval-s', '0']),
     );
     const [, wsUrl] = await nodeB.waitFor(/"wsUrl":"(ws:\/\/[^"]+)"/);
     const onA = await loginTo(each, nodeA);
@@ -64,45 +51,45 @@ describeWithNats('tickcast over NATS, when a process dies', () => {
     await subscribeTo(onA, 'NSE', 'SBIN', 1);
     await subscribeTo(onB, 'NSE', 'SBIN', 1);
     await until(async () => {
-      const subs = await server.monitor<{ num_subscriptions?: number; subscriptions_list?: { subject: string }[] }>('/subsz?subs=1');
+      const subs = await env.server.monitor<{ num_subscriptions?: number; subscriptions_list?: { subject: string }[] }>('/subsz?subs=1');
       return (subs.subscriptions_list ?? []).filter((s) => s.subject === 'tickcast.md.NSE.SBIN.*').length === 2;
     }, 'both nodes to subscribe NSE SBIN');
 
-    for (let i = 1; i <= 3; i++) await publisher.send('NSE_SBIN_LTP', ltpTick(i));
+    for (let i = 1; i <= 3; i++) await env.publisher.send('NSE_SBIN_LTP', ltpTick(i));
     expect(await nextLtps(onA, 3)).toEqual([1, 2, 3]);
     expect(await nextLtps(onB, 3)).toEqual([1, 2, 3]);
 
     nodeB.kill('SIGKILL');
     await onB.closed;
-    for (let i = 4; i <= 8; i++) await publisher.send('NSE_SBIN_LTP', ltpTick(i));
+    for (let i = 4; i <= 8; i++) await env.publisher.send('NSE_SBIN_LTP', ltpTick(i));
     expect(await nextLtps(onA, 5)).toEqual([4, 5, 6, 7, 8]);
     expect(onA.isOpen).toBe(true);
     expect(nodeA.feed.isUp()).toBe(true);
   });
 
   it('reports the outage on /readyz while NATS is down, and resumes ticks when it is back', async () => {
-    const node = await startNode(each, server.url, fast);
+    const node = await startNode(each, env.server.url, fast);
     const client = await loginTo(each, node);
     await subscribeTo(client, 'NSE', 'ITC', 1);
-    await publisher.send('NSE_ITC_LTP', ltpTick(1));
+    await env.publisher.send('NSE_ITC_LTP', ltpTick(1));
     expect(await nextLtps(client, 1)).toEqual([1]);
     expect(await status(`${node.httpUrl}/readyz`)).toBe(200);
 
-    await server.kill();
+    await env.server.kill();
     await until(async () => (await status(`${node.httpUrl}/readyz`)) === 503, '/readyz to report the outage');
-    await until(() => !bridge.isUp(), 'the bridge to notice the outage');
+    await until(() => !env.bridge.isUp(), 'the bridge to notice the outage');
     // Ticks during the outage: the bridge keeps the latest per key and publishes it on reconnect.
-    for (let i = 2; i <= 4; i++) await publisher.send('NSE_ITC_LTP', ltpTick(i));
-    await until(() => bridge.counters.heldWhileDown >= 3, 'the bridge to keep the outage ticks');
+    for (let i = 2; i <= 4; i++) await env.publisher.send('NSE_ITC_LTP', ltpTick(i));
+    await until(() => env.bridge.counters.heldWhileDown >= 3, 'the bridge to keep the outage ticks');
     expect(await status(`${node.httpUrl}/readyz`)).toBe(503);
     expect(client.isOpen).toBe(true);
 
-    await server.restart();
+    await env.server.restart();
     await until(async () => (await status(`${node.httpUrl}/readyz`)) === 200, '/readyz to recover', 15_000);
-    await until(() => bridge.isUp(), 'the bridge to reconnect', 15_000);
+    await until(() => env.bridge.isUp(), 'the bridge to reconnect', 15_000);
     // The latest outage tick arrives (from the bridge, or the node's re-read of the last values).
     await until(() => client.peek().some((m) => marketData()(m) && m['data']['ltp'] === 4), 'the last outage tick', 10_000);
-    for (let i = 5; i <= 7; i++) await publisher.send('NSE_ITC_LTP', ltpTick(i));
+    for (let i = 5; i <= 7; i++) await env.publisher.send('NSE_ITC_LTP', ltpTick(i));
     await until(() => client.peek().some((m) => marketData()(m) && m['data']['ltp'] === 7), 'ticks after the outage', 10_000);
     const after = ltps(client.drain());
     // Never an older price after a newer one. 2 and 3 were superseded while NATS was down; the
