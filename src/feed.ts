@@ -24,6 +24,22 @@ export interface FeedSource {
   interest?(exchange: string, symbol: string, interested: boolean): void;
 }
 
+/**
+ * True when only this host can reach a ZeroMQ endpoint: `ipc://`, `inproc://`, or TCP on a
+ * loopback address (`127.x.x.x`, `::1`, `localhost`). `tcp://*`, `tcp://0.0.0.0` and any interface
+ * or other address are reachable from elsewhere, and the bus has no authentication.
+ *
+ * @example
+ * isLoopbackEndpoint('tcp://127.0.0.1:5555'); // true
+ * isLoopbackEndpoint('tcp://0.0.0.0:5555');   // false
+ */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  if (endpoint.startsWith('ipc://') || endpoint.startsWith('inproc://')) return true;
+  const host = /^tcp:\/\/(.*):[^:\]]*$/.exec(endpoint)?.[1];
+  if (host === undefined) return false;
+  return /^127(\.\d{1,3}){3}$/.test(host) || host === 'localhost' || host === '[::1]' || host === '::1';
+}
+
 /** The ZeroMQ feed as a {@link FeedSource}: a SUB that binds (default) or connects. */
 export function zmqFeedSource(config: ServeConfig, stats: Stats): FeedSource {
   const feed = new ZmqFeed({

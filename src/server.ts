@@ -4,7 +4,7 @@ import type { Subscription } from 'rxjs';
 import { marketTicks, type RawTick } from '../streams';
 import type { ServeConfig } from './config';
 import { mountDashboard } from './dashboard';
-import { type FeedSource, zmqFeedSource } from './feed';
+import { type FeedSource, isLoopbackEndpoint, zmqFeedSource } from './feed';
 import { createGateway } from './gateway';
 import type { AdapterStatus, Gateway } from './gateway/types';
 import { HttpRoutes, text } from './http';
@@ -75,6 +75,13 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const logger = options.logger ?? silentLogger();
   const stats = new Stats();
   const feed = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats));
+  if (!options.feed && !config.nats && config.zmqBind !== undefined && !isLoopbackEndpoint(config.zmqBind)) {
+    logger.warn(
+      { event: 'zmq_bind_exposed', endpoint: config.zmqBind },
+      `The ZeroMQ feed binds ${config.zmqBind}, reachable from other hosts, and the bus is unauthenticated: anyone who can ` +
+        'connect can publish ticks and order events. Bind tcp://127.0.0.1 unless publishers run elsewhere, and then firewall the port.',
+    );
+  }
   const hub = new Hub({
     broker: feedBroker(config),
     booksAsDepth: config.booksAsDepth,
