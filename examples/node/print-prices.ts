@@ -1,0 +1,12 @@
+import WebSocket from 'ws';
+import { createTickcastClient } from 'tickcast/client';
+
+const client = createTickcastClient({
+  url: process.env['TICKCAST_URL'] ?? 'ws://127.0.0.1:8765',
+  apiKey: process.env['TICKCAST_API_KEY'] ?? '',
+  WebSocketCtor: WebSocket, // Node 20 has no global WebSocket; Node 22+ can leave this out
+});
+client.status$.subscribe({ next: (status) => console.log('status', status), error: (err: Error) => console.error(err.message) });
+client.ltp$('RELIANCE', 'NSE').subscribe((ltp) => console.log('NSE:RELIANCE', ltp));
+client.ticks$('NIFTY', 'NSE_INDEX', 'Quote').subscribe((t) => console.log('NSE_INDEX:NIFTY', t.data.ltp, 'volume', t.data.volume));
+process.once('SIGINT', () => client.close());
