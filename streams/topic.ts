@@ -30,8 +30,8 @@ export function topicParser(options: ParseTopicOptions = {}): (topic: string) =>
 
 /**
  * Parses a feed topic `{EXCHANGE}_{SYMBOL}_{MODE}` into its key, or returns `null` for anything
- * that is not a market-data topic (order, position, margin and cache topics, unknown modes,
- * fewer than three segments, empty parts).
+ * that is not a market-data topic (order, position, margin and `CACHE_INVALIDATE_*` topics, unknown
+ * modes, fewer than three segments, empty parts).
  *
  * The mode is always the last segment (case-insensitive). `NSE_INDEX`, `BSE_INDEX`, `MCX_INDEX` and
  * `GLOBAL_INDEX` are two-segment exchanges; otherwise the exchange is the first segment and the
@@ -48,8 +48,14 @@ export function parseTopic(topic: string, options?: ParseTopicOptions): TopicKey
   return parseWith(topic, twoSeg);
 }
 
+/**
+ * OpenAlgo's cache-invalidation broadcasts, `CACHE_INVALIDATE_{AUTH|FEED|ALL}_{user_id}`: never
+ * market data, even when the user id happens to read like a mode (`..._ltp`).
+ */
+const NOT_MARKET_DATA_PREFIX = 'CACHE_INVALIDATE_';
+
 function parseWith(topic: string, twoSeg: ReadonlySet<string>): TopicKey | null {
-  if (typeof topic !== 'string') return null;
+  if (typeof topic !== 'string' || topic.startsWith(NOT_MARKET_DATA_PREFIX)) return null;
   const last = topic.lastIndexOf('_');
   if (last <= 0) return null;
   const mode = TOPIC_MODES[topic.slice(last + 1).toUpperCase()];

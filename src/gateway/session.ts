@@ -41,6 +41,25 @@ export interface SessionContext {
 
 const SUPPORTED_FEATURES = { ltp: true, quote: true, depth: true };
 
+/** Frames larger than this are not parsed once rate-limited: limiting must stay cheap. */
+const LIMITED_PARSE_BYTES = 4096;
+
+/**
+ * The `request_id` of a message that is being rate-limited, so its RATE_LIMITED envelope can echo it
+ * like every other error — read only from small, shallow frames.
+ */
+function limitedRequestId(data: Buffer): unknown {
+  if (data.length > LIMITED_PARSE_BYTES) return undefined;
+  const text = data.toString('utf8');
+  if (nestsDeeperThan(text, MAX_MESSAGE_NESTING)) return undefined;
+  try {
+    const msg: unknown = JSON.parse(text);
+    return msg !== null && typeof msg === 'object' && !Array.isArray(msg) ? requestIdOf(msg as Request) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One WebSocket connection: protocol state (authentication, order subscription), the control-rate
  * limiter, and the outbox its market data flows through. Every inbound frame gets exactly one
@@ -97,7 +116,7 @@ export class Session {
         this.end();
         return;
       }
-      this.error('RATE_LIMITED', `Too many messages: at most ${this.ctx.config.controlRate} per second`, undefined);
+      this.error('RATE_LIMITED', `Too many messages: at most ${this.ctx.config.controlRate} per second`, limitedRequestId(data));
       return;
     }
     let msg: unknown;
