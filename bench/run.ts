@@ -7,8 +7,9 @@
  *   npm run bench                     full suite (~10 min)
  *   npm run bench -- --quick          everything small: a smoke test
  *   npm run bench -- --soak           adds scenario 7 (10 min)
- *   npm run bench -- --profile        adds CPU profiles of the proxy and the floor under scenario 2
+ *   npm run bench -- --profile        adds CPU profiles of the proxy and the floor, scenarios 1 and 2 (10 clients)
  *   npm run bench -- --only=s1,s5-t0  just these scenarios (s1 s2-10 s2-100 s3 s4 s5-t0 s5-burst s6 s7)
+ *   npm run bench -- --reps=3         scenarios 1–4 three times, floor and proxy alternating; medians
  *   npm run bench -- --no-inprocess   skip the in-process benchmark
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { type E2eResults, formatReport, machine } from './e2e/report';
 import {
   type ConnectionsRun,
   FULL,
+  medianRun,
   plainScenarios,
   QUICK,
   rampScenarios,
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   const wanted = (id: string): boolean => (only ? only.has(id) : id !== 's7' || flag('soak'));
   const started = Date.now();
   const date = new Date().toISOString().slice(0, 10);
-  const m = machine();
+  const m = machine(ROOT);
   // Whatever hangs, the suite ends: quick in 5 minutes, full in 40 (plus the soak).
   const budgetMs = (quick ? 5 : 40) * 60_000 + (wanted('s7') ? scale.soakMs + 120_000 : 0);
   setTimeout(() => {
@@ -108,13 +110,22 @@ async function main(): Promise<void> {
     return got.filter((r): r is Awaited<T> => r !== undefined);
   };
 
+  const repsArg = process.argv.find((a) => a.startsWith('--reps='));
+  const reps = Math.max(1, Number(repsArg?.slice('--reps='.length) ?? 1) || 1);
   for (const def of plainScenarios(scale).filter((d) => wanted(d.id))) {
-    const runs = await eachTarget(def.id, (target) => runScenario(def, target, scale));
-    for (const run of runs) {
-      const r = run.result;
-      log(`    ${def.id} ${run.target}: ${(r.deliveredRatio * 100).toFixed(1)}% delivered, p99 ${r.p99Ms.toFixed(2)} ms, CPU ${r.cpuPct.toFixed(1)}%, ${r.cpuUsPerMsg.toFixed(2)} µs/msg`);
+    const byTarget = new Map<TargetKind, ScenarioRun[]>();
+    for (let rep = 1; rep <= reps; rep++) {
+      const runs = await eachTarget(reps > 1 ? `${def.id} (${rep}/${reps})` : def.id, (target) => runScenario(def, target, scale));
+      for (const run of runs) {
+        const r = run.result;
+        log(`    ${def.id} ${run.target}: ${(r.deliveredRatio * 100).toFixed(1)}% delivered, p99 ${r.p99Ms.toFixed(2)} ms, CPU ${r.cpuPct.toFixed(1)}%, ${r.cpuUsPerMsg.toFixed(2)} µs/msg`);
+        byTarget.set(run.target, [...(byTarget.get(run.target) ?? []), run]);
+      }
     }
-    scenarios.push(...runs);
+    for (const target of TARGETS) {
+      const runs = byTarget.get(target);
+      if (runs) scenarios.push(medianRun(runs));
+    }
   }
   for (const def of rampScenarios(scale).filter((d) => wanted(d.id))) {
     ramps.push(...(await eachTarget(def.id, (target) => runRamp(def, target, scale, log))));
@@ -130,23 +141,24 @@ async function main(): Promise<void> {
     });
   }
   if (flag('profile')) {
-    const def = plainScenarios(scale).find((d) => d.id === 's2-10');
-    for (const target of TARGETS) {
-      if (!def) break;
-      await attempt(`profile ${target} ${def.id}`, async () => {
-        const dir = join(RESULTS, 'profiles', `${date}-${target}`);
-        mkdirSync(dir, { recursive: true });
-        const t0 = Date.now();
-        await runScenario(def, target, scale, dir);
-        const newest = readdirSync(dir)
-          .filter((name) => name.endsWith('.cpuprofile'))
-          .map((name) => join(dir, name))
-          .filter((file) => statSync(file).mtimeMs >= t0)
-          .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-        if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
-        const summary = summarizeProfile(newest);
-        profiles.push({ target, scenario: def.title, summary: { ...summary, file: relative(ROOT, newest) } });
-      });
+    // Scenario 1 shows the per-tick costs (one client: ingest dominates), scenario 2 the fan-out.
+    for (const def of plainScenarios(scale).filter((d) => d.id === 's1' || d.id === 's2-10')) {
+      for (const target of TARGETS) {
+        await attempt(`profile ${target} ${def.id}`, async () => {
+          const dir = join(RESULTS, 'profiles', `${date}-${def.id}-${target}`);
+          mkdirSync(dir, { recursive: true });
+          const t0 = Date.now();
+          const run = await runScenario(def, target, scale, dir);
+          const newest = readdirSync(dir)
+            .filter((name) => name.endsWith('.cpuprofile'))
+            .map((name) => join(dir, name))
+            .filter((file) => statSync(file).mtimeMs >= t0)
+            .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+          if (!newest) throw new Error(`no .cpuprofile written in ${dir}`);
+          const summary = summarizeProfile(newest, 15, { fromUs: run.result.windowFromNs / 1000, toUs: run.result.windowToNs / 1000 });
+          profiles.push({ target, scenario: def.title, summary: { ...summary, file: relative(ROOT, newest) } });
+        });
+      }
     }
   }
 

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   const config = childConfig<FloorConfig>();
   boundChild(config.maxLifetimeMs);
   const topics = new Map<string, Topic>();
+  let framesSent = 0;
   const topicOf = (exchange: string, symbol: string, mode: number): Topic => {
     const name = `${exchange}_${symbol}_${MODE_TOPIC[mode] ?? ''}`;
     let topic = topics.get(name);
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   await socket.bind(config.zmqBind);
   serveParent((msg: IpcMessage) => {
     if (msg.cmd === 'mem') return memoryReport(msg['gc'] === true);
-    if (msg.cmd === 'stats') return {};
+    if (msg.cmd === 'stats') return { framesSent };
     throw new Error(`unknown command ${String(msg.cmd)}`);
   });
   process.on('SIGTERM', () => {
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     topic.seq++;
     const frame = Buffer.from(`${topic.head}${topic.seq},"data":${(payload as Buffer).toString('utf8')}${TAIL}`, 'utf8');
     for (const ws of topic.clients) ws.send(frame, { binary: false });
+    framesSent += topic.clients.size;
   }
 }
 

@@ -54,35 +54,47 @@ export function areaOf(frame: CallFrame): string {
   if (functionName === '(idle)') return 'idle';
   if (functionName === '(garbage collector)') return 'GC';
   if (functionName === '(program)') return 'V8/native (program)';
+  if (url.startsWith('node:')) return 'node core';
   if (url.includes('node_modules/ws/')) return 'ws';
   if (url.includes('node_modules/zeromq/')) return 'zeromq';
   if (url.includes('node_modules/rxjs/')) return 'rxjs';
   if (url.includes('node_modules/pino')) return 'pino';
   if (url.includes('/streams/')) return 'tickcast streams/';
-  if (url.includes('/src/')) return 'tickcast src/';
-  if (url.startsWith('node:')) return 'node core';
   if (url.includes('/bench/')) return 'bench harness';
+  if (url.includes('/src/')) return 'tickcast src/';
   if (url === '') return 'builtin (JSON, Buffer, natives)';
   return 'other';
 }
 
+/** `name package/path:line` — short enough for a table, precise enough to open the file. */
 const label = (f: CallFrame): string => {
-  const file = f.url.replace(/^.*\/(node_modules\/[^/]+|dist)\//, '$1/').replace(/^node:/, 'node:');
+  const nm = f.url.lastIndexOf('node_modules/');
+  const dist = f.url.indexOf('/dist/');
+  const file = nm >= 0 ? f.url.slice(nm + 'node_modules/'.length) : dist >= 0 ? f.url.slice(dist + 1) : f.url.replace(/^file:\/\//, '');
   return `${f.functionName || '(anonymous)'}${file ? ` ${file}:${f.lineNumber + 1}` : ''}`;
 };
 
-/** Summarises a profile: the `top` heaviest functions by self and by inclusive time. */
-export function summarizeProfile(file: string, top = 15): ProfileSummary {
+/**
+ * Summarises a profile: the `top` heaviest functions by self and by inclusive time. With a window
+ * (µs on the monotonic clock, which V8's profile timestamps use), only samples inside it count, so
+ * start-up and connection set-up stay out of the figures.
+ */
+export function summarizeProfile(file: string, top = 15, window?: { readonly fromUs: number; readonly toUs: number }): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  // Time per sample: the delta that follows it (V8's convention); hit counts as a fallback.
+  // Each sample lasts until the next one.
+  const from = window && window.fromUs > profile.startTime && window.fromUs < profile.endTime ? window.fromUs : profile.startTime;
+  const to = window && window.toUs > from ? Math.min(window.toUs, profile.endTime) : profile.endTime;
   const selfUs = new Map<number, number>();
+  let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < from || t >= to) continue;
     const id = profile.samples[i] as number;
     const dt = profile.timeDeltas[i + 1] ?? 0;
     selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, dt));
   }
-  const durationUs = profile.endTime - profile.startTime;
+  const durationUs = to - from;
   let idleUs = 0;
   const areas = new Map<string, number>();
   const self = new Map<string, { area: string; us: number }>();

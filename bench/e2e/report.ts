@@ -1,4 +1,5 @@
 /** Turns end-to-end results into the markdown tables README shows, and judges the targets. */
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { markdownTable } from '../lib/table';
 import type { ProfileSummary } from './profile';
@@ -11,11 +12,23 @@ export interface Machine {
   readonly node: string;
   readonly os: string;
   readonly memGB: number;
+  /** The commit measured, and whether src/ or streams/ had uncommitted changes. */
+  readonly revision: string;
   readonly loadAvgStart: readonly number[];
   loadAvgEnd?: readonly number[];
 }
 
-export function machine(): Machine {
+function revision(root: string): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'streams'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} + uncommitted changes in src/ or streams/` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function machine(root: string): Machine {
   const cpuList = cpus();
   return {
     cpu: cpuList[0]?.model.trim() ?? 'unknown',
@@ -23,6 +36,7 @@ export function machine(): Machine {
     node: process.version,
     os: `${process.platform} ${release()}`,
     memGB: Math.round(totalmem() / 2 ** 30),
+    revision: revision(root),
     loadAvgStart: loadavg().map((v) => Math.round(v * 100) / 100),
   };
 }
@@ -105,7 +119,8 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
   parts.push(
     `## End-to-end benchmark${quick ? ' (--quick: small, not for comparison)' : ''} — ${date}`,
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memGB} GB, ${m.os}, node ${m.node}. Load average ${m.loadAvgStart.join(' / ')} at start, ` +
-      `${(m.loadAvgEnd ?? []).join(' / ')} at the end (the machine is shared: read the ratios, not the absolute figures). Suite: ${seconds.toFixed(0)} s.`,
+      `${(m.loadAvgEnd ?? []).join(' / ')} at the end (the machine is shared: read the ratios, not the absolute figures). ` +
+      `Code: ${m.revision}. Suite: ${seconds.toFixed(0)} s.`,
   );
 
   const rows: string[][] = [];
@@ -159,7 +174,7 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
       rows,
     ),
     'CPU % is of one core, from /proc/<pid>/stat (utime+stime) over the window; µs/msg divides it by the `market_data` ' +
-      'frames delivered in the window. Latency is publish→receive: the publisher stamps each payload with CLOCK_MONOTONIC, ' +
+      'frames the target handed to client sockets in the window (the frames delivered, while clients keep up). Latency is publish→receive: the publisher stamps each payload with CLOCK_MONOTONIC, ' +
       'the client subtracts on arrival. deliv/exp: frames stamped in the window that arrived, over what should arrive (the floor ' +
       'and throttle 0: every tick × connections; with the throttle: every tick of a key ticking slower than the window, one per ' +
       'window for faster keys). gen/clients CPU: the publisher and the client processes (a saturated generator shows there); ' +

@@ -46,6 +46,9 @@ export interface StepSpec {
 /** Figures of one measured window. */
 export interface StepResult {
   readonly windowS: number;
+  /** The window on the monotonic clock (ns), e.g. to cut a CPU profile to it. */
+  readonly windowFromNs: number;
+  readonly windowToNs: number;
   readonly connections: number;
   readonly ingestPerS: number;
   /** The publisher's own schedule for the window; `sent / scheduled` below 1 means it fell behind. */
@@ -62,9 +65,16 @@ export interface StepResult {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly meanMs: number;
-  /** CPU of the target as % of one core, and per delivered message. */
+  /** CPU of the target as % of one core. */
   readonly cpuPct: number;
+  /**
+   * Target CPU per `market_data` frame it handed to a socket in the window. Equal to CPU per
+   * delivered frame while clients keep up; unlike it, still a price when the backlog outgrows the
+   * window.
+   */
   readonly cpuUsPerMsg: number;
+  /** Frames the target handed to sockets during the window. */
+  readonly framesSent: number;
   readonly rssMB: number;
   readonly publisherCpuPct: number;
   /** All client processes together, % of one core. */
@@ -189,27 +199,32 @@ export class Session {
     await Promise.all([publisher.request('plan', { plan }), ...this.clients.map((c) => c.request('window', { fromNs, toNs }))]);
 
     const pids = { target: this.target.pid, publisher: publisher.pid, clients: this.clients.map((c) => c.pid) };
-    const sample = (): { t: number; machine: number; target: number; publisher: number; clients: number } => ({
-      t: nowNs(),
-      machine: machineCpuUs().busy,
-      target: cpuUs(pids.target),
-      publisher: cpuUs(pids.publisher),
-      clients: pids.clients.reduce((s, pid) => s + cpuUs(pid), 0),
-    });
+    const sample = async (): Promise<{ t: number; machine: number; target: number; publisher: number; clients: number; framesSent: number }> => {
+      const counters = this.target.request<{ framesSent: number }>('stats');
+      const cpu = {
+        t: nowNs(),
+        machine: machineCpuUs().busy,
+        target: cpuUs(pids.target),
+        publisher: cpuUs(pids.publisher),
+        clients: pids.clients.reduce((s, pid) => s + cpuUs(pid), 0),
+      };
+      return { ...cpu, framesSent: (await counters).framesSent };
+    };
     await sleep((fromNs - nowNs()) / 1e6);
-    const first = sample();
+    const first = await sample();
     const during = onWindow?.(fromNs, toNs);
     await sleep((toNs - nowNs()) / 1e6);
-    const last = sample();
+    const last = await sample();
     const rss = rssBytes(pids.target);
     await during;
     await sleep(step.drainMs);
 
-    const [sent, reports, proxyStats] = await Promise.all([
+    const [sent, reports, targetStats] = await Promise.all([
       publisher.request<PlanReport>('collect', { planId: plan.id }),
       Promise.all(this.clients.map((c) => c.request<ClientReport>('collect'))),
-      this.spec.target === 'proxy' ? this.target.request<Record<string, unknown>>('stats') : Promise.resolve(undefined),
+      this.target.request<Record<string, unknown>>('stats'),
     ]);
+    const framesSent = last.framesSent - first.framesSent;
     const windowS = step.measureMs / 1000;
     const wallUs = (last.t - first.t) / 1000;
     const hist = new LatencyHistogram();
@@ -221,6 +236,8 @@ export class Session {
     const ingest = sent.sentInWindow.reduce((s, n) => s + n, 0);
     return {
       windowS,
+      windowFromNs: fromNs,
+      windowToNs: toNs,
       connections,
       ingestPerS: ingest / windowS,
       scheduledPerS: sent.scheduledInWindow / windowS,
@@ -237,13 +254,14 @@ export class Session {
       maxMs: hist.maxUs / 1000,
       meanMs: hist.count > 0 ? hist.sumUs / hist.count / 1000 : NaN,
       cpuPct: (targetCpuUs / wallUs) * 100,
-      cpuUsPerMsg: delivered > 0 ? targetCpuUs / delivered : NaN,
+      cpuUsPerMsg: framesSent > 0 ? targetCpuUs / framesSent : NaN,
+      framesSent,
       rssMB: rss / 2 ** 20,
       publisherCpuPct: ((last.publisher - first.publisher) / wallUs) * 100,
       clientCpuPct: ((last.clients - first.clients) / wallUs) * 100,
       clientsClosed: reports.reduce((s, r) => s + r.closed, 0),
       othersCorePct: ((last.machine - first.machine - targetCpuUs - (last.publisher - first.publisher) - (last.clients - first.clients)) / wallUs) * 100,
-      proxyStats: proxyStats && pickStats(proxyStats),
+      proxyStats: this.spec.target === 'proxy' ? pickStats(targetStats) : undefined,
     };
   }
 
