@@ -1,7 +1,7 @@
 /**
- * The examples README quotes are real: the typechecker checks every file under examples/ (see
- * tsconfig.json), this test runs the Node one against `tickcast demo` and checks that README.md
- * quotes each file exactly as it is.
+ * The examples README quotes are real: `npm run typecheck` checks every file under examples/ (with
+ * examples/tsconfig.json), this test runs the Node one against `tickcast demo` and checks that
+ * README.md quotes each file exactly as it is.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,13 @@ import { buildSync } from 'esbuild';
 import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
 import { Scope } from '../helpers/scope';
 
-const EXAMPLES = ['examples/node/print-prices.ts', 'examples/angular/tickcast.service.ts', 'examples/angular/quote.component.ts', 'examples/angular/app.config.ts'];
+const EXAMPLES = [
+  'examples/node/print-prices.ts',
+  'examples/angular/tickcast.service.ts',
+  'examples/angular/quote.component.ts',
+  'examples/angular/live-price.component.ts',
+  'examples/angular/app.config.ts',
+];
 
 describe('examples', () => {
   const scope = new Scope();
