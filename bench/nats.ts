@@ -48,6 +48,8 @@ interface Result {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** Frames the serving proxy conflated for clients that fell behind (a stall shows here). */
+  readonly conflated: number;
   /** CPU of each role in % of one core over the window. */
   readonly cpu: Record<string, number>;
   readonly othersPct: number;
@@ -135,9 +137,11 @@ async function run(topology: Topology): Promise<Result> {
     await sleep((toNs - nowNs()) / 1e6);
     const last = sample();
     await sleep(DRAIN_MS);
-    const [sent, report] = await Promise.all([
+    const serving = children.find((c) => c.name === 'proxy' || c.name === 'node') as Child;
+    const [sent, report, servingStats] = await Promise.all([
       publisher.request<PlanReport>('collect', { planId: 1 }),
       client.request<ClientReport>('collect'),
+      serving.request<{ conflated: number }>('stats'),
     ]);
     const wallUs = (last.t - first.t) / 1000;
     const cpu: Record<string, number> = {};
@@ -158,6 +162,7 @@ async function run(topology: Topology): Promise<Result> {
       p50Ms: hist.percentileUs(50) / 1000,
       p99Ms: hist.percentileUs(99) / 1000,
       maxMs: hist.maxUs / 1000,
+      conflated: servingStats.conflated,
       cpu,
       othersPct: ((last.machine - first.machine - ours) / wallUs) * 100,
     };
@@ -171,14 +176,14 @@ const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
 function table(results: readonly Result[]): string {
   const lines = [
-    '| topology | sent/s | delivered / expected | p50 ms | p99 ms | max ms | CPU % of a core, per role | machine, others % |',
-    '|---|---:|---:|---:|---:|---:|---|---:|',
+    '| topology | sent/s | delivered / expected | conflated | p50 ms | p99 ms | max ms | CPU % of a core, per role | machine, others % |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of results) {
     const roles = Object.entries(r.cpu)
       .map(([name, pct]) => `${name} ${f1(pct)}`)
       .join(', ');
-    lines.push(`| ${r.topology} | ${r.sentPerS.toFixed(0)} | ${r.delivered} / ${r.expected} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${f2(r.maxMs)} | ${roles} | ${f1(r.othersPct)} |`);
+    lines.push(`| ${r.topology} | ${r.sentPerS.toFixed(0)} | ${r.delivered} / ${r.expected} | ${r.conflated} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${f2(r.maxMs)} | ${roles} | ${f1(r.othersPct)} |`);
   }
   const [single, nats] = results;
   if (single && nats) {
