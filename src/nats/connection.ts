@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import type { Logger } from '../logger';
+import { type Logger, ThrottledLog } from '../logger';
 import type { NatsConnection } from './types';
 
 /** Options of {@link connectNats}. */
@@ -66,6 +66,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<LiveConn
     );
   }
   let up = true;
+  const noisy = new ThrottledLog(logger);
   void (async () => {
     for await (const s of nc.status()) {
       switch (s.type) {
@@ -83,7 +84,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<LiveConn
           options.onState?.(true, true);
           break;
         case 'error':
-          logger.warn({ event: 'nats_error', err: s.error }, 'NATS reported an error');
+          noisy.warn('nats_error', { err: s.error }, 'NATS reported an error');
           break;
         case 'ldm':
           logger.warn({ event: 'nats_ldm', server: s.server }, 'NATS server entering lame-duck mode; will move to another');
@@ -92,7 +93,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<LiveConn
           logger.warn({ event: 'nats_stale' }, 'NATS connection went stale (no pong); reconnecting');
           break;
         case 'slowConsumer':
-          logger.warn({ event: 'nats_slow_consumer', subject: s.sub.getSubject(), pending: s.pending }, 'NATS subscription falling behind');
+          noisy.warn('nats_slow_consumer', { subject: s.sub.getSubject(), pending: s.pending }, 'NATS subscription falling behind');
           break;
         default:
           break;
