@@ -51,6 +51,7 @@ class Dashboard {
     for (const inst of this.instruments) this.watchlist.add(inst);
     this.book = new BookView(byId<HTMLTableSectionElement>('book-rows'), byId('book-title'), {
       spread: byId('book-spread'),
+      levels: byId('book-levels'),
       bidTotal: byId('book-bid-total'),
       askTotal: byId('book-ask-total'),
       ltp: byId('book-ltp'),

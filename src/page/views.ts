@@ -163,7 +163,7 @@ export class BookView {
   constructor(
     tbody: HTMLTableSectionElement,
     private readonly title: HTMLElement,
-    private readonly meta: { spread: HTMLElement; bidTotal: HTMLElement; askTotal: HTMLElement; ltp: HTMLElement },
+    private readonly meta: { spread: HTMLElement; levels: HTMLElement; bidTotal: HTMLElement; askTotal: HTMLElement; ltp: HTMLElement },
   ) {
     const cells = (side: 'bid' | 'ask'): [LadderCells, HTMLElement[]] => {
       const orders = el('td', `num ${side}-orders`);
@@ -203,6 +203,8 @@ export class BookView {
     fill(this.asks, book?.asks);
     setText(this.meta.ltp, formatPrice(ltp));
     setText(this.meta.spread, formatPrice(book?.spread, book?.bids[0]?.price));
+    // A feed may send fewer levels than the ladder has rows (the simulator's default is 5).
+    setText(this.meta.levels, book ? `${Math.max(book.bids.length, book.asks.length)} / ${LADDER_LEVELS}` : NO_VALUE);
     setText(this.meta.bidTotal, book ? formatQuantity(book.bidQuantity, decimals) : NO_VALUE);
     setText(this.meta.askTotal, book ? formatQuantity(book.askQuantity, decimals) : NO_VALUE);
   }

@@ -194,6 +194,7 @@ describe('the demo dashboard in Chromium', () => {
     expect(isSorted(bidPrices, 'descending')).toBe(true);
     expect(isSorted(askPrices, 'ascending')).toBe(true);
     expect(bidPrices[0]!).toBeLessThan(askPrices[0]!);
+    expect(await page.textContent('#book-levels')).toBe(`${LADDER_LEVELS} / ${LADDER_LEVELS}`);
     // The book is this symbol's: its best bid is within 1% of the row's last price.
     const ltp = price((await page.textContent(`#watchlist-rows tr[data-id="${id}"] .ltp`)) ?? '');
     expect(Math.abs(bidPrices[0]! - ltp) / ltp).toBeLessThan(0.01);
