@@ -28,7 +28,9 @@ export function demoBanner(proxy: Pick<Proxy, 'httpUrl' | 'wsUrl'>, apiKey: stri
   return [
     '',
     'Tickcast demo is running.',
-    `  Dashboard:     ${proxy.httpUrl}/`,
+    // The key rides in the fragment, which browsers never send to a server: the page reads it and
+    // drops it from the address bar.
+    `  Dashboard:     ${proxy.httpUrl}/${apiKey ? `#key=${apiKey}` : ''}`,
     `  WebSocket URL: ${proxy.wsUrl}`,
     `  API key:       ${apiKey ?? '(the key you configured with --api-key / --api-keys-file / TICKCAST_API_KEYS)'}`,
     `  Feed:          ${feed}`,

@@ -242,7 +242,7 @@ describe('simulator options', () => {
       DEFAULT_UNIVERSE.length,
       2,
       false,
-      5,
+      20,
       0.1,
     ]);
     expect(Number.isInteger(c.seed)).toBe(true);

@@ -19,7 +19,7 @@ export const SIM_OPTIONS: readonly OptionSpec[] = [
   { name: 'rate', kind: 'number', arg: 'TICKS_PER_S_PER_SYMBOL', default: 2, min: 0.001, max: 10_000, env: 'TICKCAST_SIM_RATE', help: 'broker ticks per second per symbol; a tick goes out on one topic or on DEPTH, QUOTE and LTP at once' },
   { name: 'burst', kind: 'bool', default: false, env: 'TICKCAST_SIM_BURST', help: 'expiry-day bursts: 3 instruments tick at --burst-rate for 2 s of every 10 s' },
   { name: 'burst-rate', kind: 'number', default: 250, min: 1, max: 100_000, env: 'TICKCAST_SIM_BURST_RATE', help: 'ticks per second per bursting instrument during a burst' },
-  { name: 'depth-levels', kind: 'string', arg: '5|20|50', default: '5', choices: DEPTH_LEVELS, env: 'TICKCAST_SIM_DEPTH_LEVELS', help: 'levels per book side in Depth payloads' },
+  { name: 'depth-levels', kind: 'string', arg: '5|20|50', default: '20', choices: DEPTH_LEVELS, env: 'TICKCAST_SIM_DEPTH_LEVELS', help: 'levels per book side in Depth payloads' },
   { name: 'unsorted-ratio', kind: 'number', default: 0.1, min: 0, max: 1, env: 'TICKCAST_SIM_UNSORTED_RATIO', help: 'share of books published with shuffled sides' },
   { name: 'seed', kind: 'int', min: 0, max: 4_294_967_295, env: 'TICKCAST_SIM_SEED', help: 'random seed, for a repeatable run [default: random]' },
 ];

@@ -25,7 +25,7 @@ describe('tickcast demo', () => {
 
   it('prints the dashboard URL, the WebSocket URL and a fresh API key', async () => {
     const [, dashboard] = await demo.waitFor(/^ {2}Dashboard: +(http:\/\/\S+)$/m);
-    expect(dashboard).toBe(wsUrl.replace(/^ws:/, 'http:'));
+    expect(dashboard).toBe(`${wsUrl.replace(/^ws:/, 'http:')}#key=${apiKey}`);
     expect(wsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/$/);
     const other = scope.add(new CliProcess(['demo', '--port', '0', '--zmq-bind', 'tcp://127.0.0.1:*', '--stats-interval-s', '0']));
     const [, otherKey] = await other.waitFor(/^ {2}API key: +([0-9a-f]{32})$/m);
@@ -53,7 +53,10 @@ describe('tickcast demo', () => {
     const lines = demo.logLines();
     expect(lines.some((l) => l['event'] === 'listening' && l['wsUrl'] === wsUrl)).toBe(true);
     expect(lines.some((l) => l['component'] === 'sim' && l['msg'] === 'simulator publishing')).toBe(true);
-    expect(demo.stdout.split('\n').filter((l) => l.includes(apiKey))).toEqual([`  API key:       ${apiKey}`]);
+    expect(demo.stdout.split('\n').filter((l) => l.includes(apiKey))).toEqual([
+      `  Dashboard:     ${wsUrl.replace(/^ws:/, 'http:')}#key=${apiKey}`,
+      `  API key:       ${apiKey}`,
+    ]);
   });
 
   it('closes its clients with 1001 and exits 0 on SIGTERM', async () => {
