@@ -9,6 +9,7 @@
  *   npm run bench -- --soak           adds scenario 7 (10 min)
  *   npm run bench -- --profile        adds CPU profiles of the proxy and the floor, scenarios 1 and 2 (10 clients)
  *   npm run bench -- --only=s1,s5-t0  just these scenarios (s1 s2-10 s2-100 s3 s4 s5-t0 s5-burst s6 s7)
+ *   npm run bench -- --levers         adds the floor with corking / pre-built frames, scenarios 1 and 2 (10 clients)
  *   npm run bench -- --reps=3         scenarios 1–4 three times, floor and proxy alternating; medians
  *   npm run bench -- --no-inprocess   skip the in-process benchmark
  */
@@ -33,6 +34,7 @@ import {
   type ScenarioRun,
   type SoakRun,
 } from './e2e/scenarios';
+import type { FloorVariant } from './e2e/floor';
 import type { TargetKind } from './e2e/session';
 
 /** What bench/inprocess.ts exports (typed here so this file builds without it). */
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
   const ramps: RampRun[] = [];
   const connections: ConnectionsRun[] = [];
   const profiles: E2eResults['profiles'][number][] = [];
+  const levers: E2eResults['levers'][number][] = [];
   const errors: string[] = [];
   let soak: SoakRun | undefined;
   const attempt = async (what: string, run: () => Promise<void>): Promise<void> => {
@@ -140,6 +143,30 @@ async function main(): Promise<void> {
       soak = await runSoak(scale, log);
     });
   }
+  if (flag('levers')) {
+    const programs: readonly { name: string; target: TargetKind; variant?: FloorVariant }[] = [
+      { name: 'floor', target: 'floor' },
+      { name: 'floor + cork', target: 'floor', variant: 'cork' },
+      { name: 'floor + cork + preframed', target: 'floor', variant: 'preframed' },
+      { name: 'proxy', target: 'proxy' },
+    ];
+    for (const def of plainScenarios(scale).filter((d) => d.id === 's1' || d.id === 's2-10')) {
+      const runs = new Map<string, ScenarioRun[]>();
+      for (let rep = 1; rep <= reps; rep++) {
+        for (const p of programs) {
+          await attempt(`lever ${def.id} ${p.name}${reps > 1 ? ` (${rep}/${reps})` : ''}`, async () => {
+            const run = await runScenario(def, p.target, scale, undefined, p.variant);
+            log(`    ${(run.result.deliveredRatio * 100).toFixed(1)}% delivered, CPU ${run.result.cpuPct.toFixed(1)}%, ${run.result.cpuUsPerMsg.toFixed(2)} µs/msg`);
+            runs.set(p.name, [...(runs.get(p.name) ?? []), run]);
+          });
+        }
+      }
+      for (const p of programs) {
+        const got = runs.get(p.name);
+        if (got) levers.push({ scenario: def.id, program: p.name, result: medianRun(got).result });
+      }
+    }
+  }
   if (flag('profile')) {
     // Scenario 1 shows the per-tick costs (one client: ingest dominates), scenario 2 the fan-out.
     for (const def of plainScenarios(scale).filter((d) => d.id === 's1' || d.id === 's2-10')) {
@@ -163,7 +190,7 @@ async function main(): Promise<void> {
   }
 
   m.loadAvgEnd = loadavg().map((v) => Math.round(v * 100) / 100);
-  const results: E2eResults = { scenarios, ramps, connections, soak, profiles, errors };
+  const results: E2eResults = { scenarios, ramps, connections, soak, levers, profiles, errors };
   const seconds = (Date.now() - started) / 1000;
   const markdown = formatReport(results, m, quick, date, seconds);
   process.stdout.write(`\n${markdown}\n`);

@@ -8,7 +8,14 @@
  *
  * Every end-to-end scenario runs this next to the proxy in the same invocation; figures are quoted
  * as ratios to it.
+ *
+ * `variant` turns it into a lever experiment (`npm run bench -- --levers`), never the floor itself:
+ * `cork` corks each client socket until the batch of ready ticks is sent (one writev per client per
+ * batch); `preframed` also builds the WebSocket frame (header + payload) once per tick and writes
+ * those same bytes to every socket, skipping `ws.send` per client. Server frames are unmasked, so
+ * the bytes are identical for every client.
  */
+import type { Socket } from 'node:net';
 import { Subscriber } from 'zeromq';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, MODE_TOPIC, serveParent, toParent } from './common';
@@ -19,6 +26,27 @@ export interface FloorConfig {
   readonly apiKey: string;
   readonly receiveHighWaterMark: number;
   readonly maxLifetimeMs: number;
+  readonly variant?: FloorVariant;
+}
+
+export type FloorVariant = 'plain' | 'cork' | 'preframed';
+
+/** An unmasked, final text frame around `payload`. */
+function wsTextFrame(payload: Buffer): Buffer {
+  const len = payload.length;
+  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + len);
+  frame[0] = 0x81;
+  if (head === 2) frame[1] = len;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(len, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(len), 2);
+  }
+  payload.copy(frame, head);
+  return frame;
 }
 
 interface Topic {
@@ -88,12 +116,37 @@ async function main(): Promise<void> {
   });
   toParent({ event: 'ready' });
 
+  const variant = config.variant ?? 'plain';
+  const corked = new Set<Socket>();
+  const uncorkAll = (): void => {
+    for (const s of corked) s.uncork();
+    corked.clear();
+  };
+  const corkedSocket = (ws: WebSocket): Socket => {
+    const s = (ws as unknown as { _socket: Socket })._socket;
+    if (!corked.has(s)) {
+      if (corked.size === 0) process.nextTick(uncorkAll);
+      s.cork();
+      corked.add(s);
+    }
+    return s;
+  };
+
   for await (const [name, payload] of socket) {
     const topic = topics.get((name as Buffer).toString('utf8'));
     if (topic === undefined || topic.clients.size === 0) continue;
     topic.seq++;
     const frame = Buffer.from(`${topic.head}${topic.seq},"data":${(payload as Buffer).toString('utf8')}${TAIL}`, 'utf8');
-    for (const ws of topic.clients) ws.send(frame, { binary: false });
+    if (variant === 'plain') for (const ws of topic.clients) ws.send(frame, { binary: false });
+    else if (variant === 'cork') {
+      for (const ws of topic.clients) {
+        corkedSocket(ws);
+        ws.send(frame, { binary: false });
+      }
+    } else {
+      const wire = wsTextFrame(frame);
+      for (const ws of topic.clients) corkedSocket(ws).write(wire);
+    }
     framesSent += topic.clients.size;
   }
 }

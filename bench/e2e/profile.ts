@@ -44,6 +44,8 @@ export interface ProfileSummary {
   readonly busyMs: number;
   readonly idleMs: number;
   readonly areas: readonly ProfileEntry[];
+  /** Busy time by pipeline stage: each sample goes to the nearest frame on its stack that names a stage. */
+  readonly stages: readonly ProfileEntry[];
   readonly self: readonly ProfileEntry[];
   readonly inclusive: readonly ProfileEntry[];
 }
@@ -67,6 +69,41 @@ export function areaOf(frame: CallFrame): string {
 }
 
 /** `name package/path:line` — short enough for a table, precise enough to open the file. */
+const SOCKET_WRITE = new Set([
+  'writev',
+  'writevGeneric',
+  'writeGeneric',
+  'Socket._writev',
+  'Socket._writeGeneric',
+  'clearBuffer',
+  'doWrite',
+  'Writable.uncork',
+  'Writable.write',
+  'writeOrBuffer',
+  'uncorkAll',
+  'writeUtf8String',
+]);
+
+/** The pipeline stage a frame stands for, or undefined when it names none (then its caller decides). */
+export function stageOf(frame: CallFrame): string | undefined {
+  const { url, functionName: fn } = frame;
+  if (fn === '(garbage collector)') return 'GC';
+  if (fn === '(program)') return 'V8/native (program)';
+  if (SOCKET_WRITE.has(fn) || url.includes('node_modules/ws/')) return 'socket writes (ws.send, cork/uncork, writev)';
+  if (url.includes('node_modules/zeromq/') || url.includes('/ingest/zmq')) return 'ZeroMQ receive loop';
+  if (url.includes('/bench/e2e/floor')) return 'floor loop (topic lookup, frame build)';
+  if (fn === 'decode' || url.includes('normalizeBook') || fn === 'parse') return 'decode + normalise (JSON.parse, books)';
+  if (url.includes('hrottle')) return 'throttle (per key)';
+  if (url.includes('/src/hub') || url.includes('/src/frames')) return 'hub: fan-out, frame encode';
+  if (url.includes('/src/gateway/')) return 'gateway: session, outbox';
+  const ours = !url.startsWith('node:');
+  if (ours && url.includes('/streams/')) return 'pipeline: topic parse, filters';
+  if (ours && url.includes('/src/')) return 'proxy glue (server, stats)';
+  if (url.includes('node_modules/rxjs/')) return 'RxJS operator plumbing';
+  if (fn === 'listOnTimeout' || fn === 'processTimers') return 'timers';
+  return undefined;
+}
+
 const label = (f: CallFrame): string => {
   const nm = f.url.lastIndexOf('node_modules/');
   const dist = f.url.indexOf('/dist/');
@@ -114,6 +151,27 @@ export function summarizeProfile(file: string, top = 15, window?: { readonly fro
   }
   const busyUs = [...areas.values()].reduce((s, v) => s + v, 0);
 
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const stageCache = new Map<number, string>();
+  const stageOfNode = (id: number): string => {
+    const cached = stageCache.get(id);
+    if (cached !== undefined) return cached;
+    const node = byId.get(id) as ProfileNode;
+    const up = parent.get(id);
+    const stage = stageOf(node.callFrame) ?? (up === undefined ? `other (${areaOf(node.callFrame)})` : stageOfNode(up));
+    stageCache.set(id, stage);
+    return stage;
+  };
+  const stages = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id) as ProfileNode;
+    if (node.callFrame.functionName === '(idle)') continue;
+    // A leaf with no stage of its own: its nearest caller that has one.
+    const stage = stageOfNode(id);
+    stages.set(stage, (stages.get(stage) ?? 0) + us);
+  }
+
   // Inclusive: a function's subtree time, counted once per stack even when it recurses.
   const inclusive = new Map<string, { area: string; us: number }>();
   const subtree = new Map<number, number>();
@@ -153,6 +211,7 @@ export function summarizeProfile(file: string, top = 15, window?: { readonly fro
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
     areas: [...areas.entries()].map(([name, us]) => ({ name, area: name, pct: (us / busyUs) * 100, ms: us / 1000 })).sort((a, b) => b.ms - a.ms),
+    stages: [...stages.entries()].map(([name, us]) => ({ name, area: name, pct: (us / busyUs) * 100, ms: us / 1000 })).sort((a, b) => b.ms - a.ms),
     self: entries(self).slice(0, top),
     inclusive: entries(inclusive)
       .filter((e) => !skip.has(e.name.split(' ')[0] as string) && !e.name.startsWith('(anonymous) node:internal/') && e.pct < 99.5)

@@ -56,6 +56,8 @@ export interface E2eResults {
   readonly ramps: readonly RampRun[];
   readonly connections: readonly ConnectionsRun[];
   readonly soak?: SoakRun;
+  /** `--levers`: the floor with one lever at a time, next to the plain floor and the proxy. */
+  readonly levers: readonly { readonly scenario: string; readonly program: string; readonly result: StepResult }[];
   readonly profiles: readonly { readonly target: TargetKind; readonly scenario: string; readonly summary: ProfileSummary }[];
   readonly errors: readonly string[];
 }
@@ -254,6 +256,24 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
     ),
   );
 
+  if (r.levers.length > 0) {
+    const base = (scenario: string): StepResult | undefined => r.levers.find((l) => l.scenario === scenario && l.program === 'floor')?.result;
+    parts.push(
+      '### Levers, measured on the floor (`--levers`)',
+      'The floor with one delivery lever applied, against the plain floor and the proxy on the same load: what the lever ' +
+        'is worth by itself. cork: each client socket corked until the batch of ready ticks is sent (one writev per client ' +
+        'per batch). preframed: cork, and the WebSocket frame (header + payload) built once per tick and the same bytes ' +
+        'written to every socket instead of one `ws.send` per client.',
+      markdownTable(
+        [{ header: 'scenario' }, { header: 'program' }, { header: 'deliv/exp', right: true }, { header: 'p99 ms', right: true }, { header: 'CPU %', right: true }, { header: 'CPU µs/msg', right: true }, { header: '÷ plain floor', right: true }],
+        r.levers.map((l) => {
+          const b = base(l.scenario);
+          return [l.scenario, l.program, pct(l.result.deliveredRatio), f(l.result.p99Ms), f(l.result.cpuPct, 1), f(l.result.cpuUsPerMsg), b ? x(l.result.cpuUsPerMsg / b.cpuUsPerMsg) : ''];
+        }),
+      ),
+    );
+  }
+
   for (const p of r.profiles) parts.push(formatProfile(p.target, p.scenario, p.summary));
   if (r.errors.length > 0) parts.push('### Errors', ...r.errors.map((e) => `- ${e}`));
   return parts.join('\n\n');
@@ -265,6 +285,8 @@ export function formatProfile(target: TargetKind, scenario: string, p: ProfileSu
   return [
     `### CPU profile: ${target}, ${scenario}`,
     `${f(p.durationMs / 1000, 1)} s profiled, JS thread busy ${f(p.busyMs, 0)} ms (${f((p.busyMs / p.durationMs) * 100, 1)}%). Profile: \`${p.file}\`.`,
+    '#### By stage (each sample goes to the nearest frame on its stack that names a stage)',
+    markdownTable([{ header: 'stage' }, { header: '% busy', right: true }, { header: 'ms', right: true }], p.stages.map((a) => [a.name, `${a.pct.toFixed(1)}%`, f(a.ms, 0)])),
     '#### By area (self time)',
     markdownTable([{ header: 'area' }, { header: '% busy', right: true }, { header: 'ms', right: true }], p.areas.map((a) => [a.name, `${a.pct.toFixed(1)}%`, f(a.ms, 0)])),
     '#### Top functions, self time',

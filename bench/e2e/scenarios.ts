@@ -3,6 +3,7 @@
  * `Scale` holds every size and duration; `--quick` shrinks them so the whole suite is a smoke test.
  */
 import { type TickGroup, symbolsOf } from './feed';
+import type { FloorVariant } from './floor';
 import { openFilesLimit } from './procs';
 import { Session, type SessionSpec, type StepResult, type StepSpec, type Subscription, type TargetKind } from './session';
 
@@ -163,11 +164,12 @@ async function connectAll(session: Session, sub: Subscription): Promise<void> {
 }
 
 /** Runs one plain scenario on one target. */
-export async function runScenario(def: ScenarioDef, target: TargetKind, scale: Scale, profileDir?: string): Promise<ScenarioRun> {
+export async function runScenario(def: ScenarioDef, target: TargetKind, scale: Scale, profileDir?: string, floorVariant?: FloorVariant): Promise<ScenarioRun> {
   const throttleMs = THROTTLE_MS;
   const step: StepSpec = { groups: def.groups, settleMs: scale.settleMs, measureMs: scale.measureMs, drainMs: scale.drainMs };
   const lifetime = 60_000 + scale.settleMs + scale.measureMs + scale.drainMs;
-  const result = await withSession(sessionSpec(target, throttleMs, def.connections, lifetime, profileDir), async (s) => {
+  const spec = { ...sessionSpec(target, throttleMs, def.connections, lifetime, profileDir), floorVariant };
+  const result = await withSession(spec, async (s) => {
     await connectAll(s, def.sub);
     return s.step(step);
   });

@@ -11,12 +11,17 @@ import { API_KEY, type BenchMode, nowNs, sleep } from './common';
 import { type TickGroup } from './feed';
 import { LatencyHistogram } from './histogram';
 import { Child, cpuUs, freePort, machineCpuUs, rssBytes } from './procs';
+import type { FloorVariant } from './floor';
 import type { Plan, PlanReport } from './publisher';
 
 export type TargetKind = 'floor' | 'proxy';
 
+
+
 export interface SessionSpec {
   readonly target: TargetKind;
+  /** Runs a floor variant instead of the plain floor (lever experiments only). */
+  readonly floorVariant?: FloorVariant;
   /** The proxy's `--throttle-ms`; ignored by the floor, which never throttles. */
   readonly throttleMs: number;
   /** WebSocket connections, spread evenly over `clientProcs` processes. */
@@ -133,7 +138,7 @@ export class Session {
     const target =
       spec.target === 'proxy'
         ? new Child('proxy', join(HERE, 'launcher.js'), { ...common, throttleMs: spec.throttleMs }, execArgv)
-        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000 }, execArgv);
+        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain' }, execArgv);
     const clients = Array.from(
       { length: spec.clientProcs },
       (_, i) => new Child(`client${i}`, join(HERE, 'client.js'), { maxLifetimeMs: spec.maxLifetimeMs }),
