@@ -148,6 +148,7 @@ async function main(): Promise<void> {
       { name: 'floor', target: 'floor' },
       { name: 'floor + cork', target: 'floor', variant: 'cork' },
       { name: 'floor + cork + preframed', target: 'floor', variant: 'preframed' },
+      { name: 'floor + preframed + one write per client', target: 'floor', variant: 'coalesced' },
       { name: 'proxy', target: 'proxy' },
     ];
     for (const def of plainScenarios(scale).filter((d) => d.id === 's1' || d.id === 's2-10')) {

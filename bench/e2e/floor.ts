@@ -13,7 +13,8 @@
  * `cork` corks each client socket until the batch of ready ticks is sent (one writev per client per
  * batch); `preframed` also builds the WebSocket frame (header + payload) once per tick and writes
  * those same bytes to every socket, skipping `ws.send` per client. Server frames are unmasked, so
- * the bytes are identical for every client.
+ * the bytes are identical for every client. `coalesced` also joins a client's frames of the batch
+ * into one buffer: one `socket.write` per client per batch instead of one per frame.
  */
 import type { Socket } from 'node:net';
 import { Subscriber } from 'zeromq';
@@ -29,7 +30,7 @@ export interface FloorConfig {
   readonly variant?: FloorVariant;
 }
 
-export type FloorVariant = 'plain' | 'cork' | 'preframed';
+export type FloorVariant = 'plain' | 'cork' | 'preframed' | 'coalesced';
 
 /** An unmasked, final text frame around `payload`. */
 function wsTextFrame(payload: Buffer): Buffer {
@@ -132,6 +133,12 @@ async function main(): Promise<void> {
     return s;
   };
 
+  const pending = new Map<Socket, Buffer[]>();
+  const flush = (): void => {
+    for (const [s, list] of pending) s.write(list.length === 1 ? (list[0] as Buffer) : Buffer.concat(list));
+    pending.clear();
+  };
+
   for await (const [name, payload] of socket) {
     const topic = topics.get((name as Buffer).toString('utf8'));
     if (topic === undefined || topic.clients.size === 0) continue;
@@ -143,9 +150,21 @@ async function main(): Promise<void> {
         corkedSocket(ws);
         ws.send(frame, { binary: false });
       }
-    } else {
+    } else if (variant === 'preframed') {
       const wire = wsTextFrame(frame);
       for (const ws of topic.clients) corkedSocket(ws).write(wire);
+    } else {
+      const wire = wsTextFrame(frame);
+      for (const ws of topic.clients) {
+        const s = (ws as unknown as { _socket: Socket })._socket;
+        let list = pending.get(s);
+        if (list === undefined) {
+          if (pending.size === 0) process.nextTick(flush);
+          list = [];
+          pending.set(s, list);
+        }
+        list.push(wire);
+      }
     }
     framesSent += topic.clients.size;
   }
