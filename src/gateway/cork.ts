@@ -15,9 +15,24 @@ function uncorkAll(): void {
  * each frame itself; nested corks just hold the data until this outer one is released.
  */
 export function corkUntilTick(ws: WebSocket): void {
-  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  const socket = socketOf(ws);
   if (socket === undefined || corked.has(socket)) return;
   socket.cork();
   if (corked.size === 0) process.nextTick(uncorkAll);
   corked.add(socket);
+}
+
+/**
+ * Releases `ws`'s batch cork now, when {@link corkUntilTick} holds one: what the batch has written
+ * so far goes to the kernel at once. Returns true when there was a cork to release.
+ */
+export function uncorkNow(ws: WebSocket): boolean {
+  const socket = socketOf(ws);
+  if (socket === undefined || !corked.delete(socket)) return false;
+  if (!socket.destroyed) socket.uncork();
+  return true;
+}
+
+function socketOf(ws: WebSocket): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket })._socket;
 }

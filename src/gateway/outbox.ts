@@ -1,7 +1,7 @@
 import type WebSocket from 'ws';
 import type { Frame, Slot } from '../hub';
 import type { Stats } from '../stats';
-import { corkUntilTick } from './cork';
+import { corkUntilTick, uncorkNow } from './cork';
 
 /** Slow-consumer limits (protocol.md "Limits and slow clients"). */
 export interface OutboxLimits {
@@ -61,7 +61,7 @@ export class Outbox {
       pending.set(frame.slot, frame);
       return;
     }
-    if (this.ws.bufferedAmount > this.limits.softBytes) {
+    if (this.over(this.limits.softBytes)) {
       this.enterSlow();
       (this.pending as Map<Slot, Frame>).set(frame.slot, frame);
       return;
@@ -105,7 +105,7 @@ export class Outbox {
     this.timer = undefined;
     for (const frame of pending.values()) this.write(frame);
     // Still over the soft limit after the backlog: keep conflating, and keep the clock running.
-    if (this.ws.bufferedAmount > this.limits.softBytes) {
+    if (this.over(this.limits.softBytes)) {
       const since = this.slowSince;
       this.enterSlow();
       this.slowSince = since;
@@ -113,8 +113,17 @@ export class Outbox {
   }
 
   private checkHard(): void {
-    const buffered = this.ws.bufferedAmount;
-    if (buffered > this.limits.hardBytes) this.closeSlow(buffered);
+    if (this.over(this.limits.hardBytes)) this.closeSlow(this.ws.bufferedAmount);
+  }
+
+  /**
+   * True when more than `limit` bytes wait for this client. A batch's frames sit in the corked
+   * socket, counted as waiting, until the batch ends; before judging on them they are flushed to
+   * the kernel and the count read again, so one large batch never makes a client that keeps up
+   * look slow.
+   */
+  private over(limit: number): boolean {
+    return this.ws.bufferedAmount > limit && (!uncorkNow(this.ws) || this.ws.bufferedAmount > limit);
   }
 
   private closeSlow(buffered: number): void {
