@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { ServeConfig } from '../../src/config';
 import { ALICE, BOB, BROKER } from '../helpers/proxy';
-import type { ChildMeasure, ChildReady } from './proxyChild';
+import type { ChildMeasure, ChildReady, ChildSample } from './proxyChild';
 
 const ROOT = join(__dirname, '..', '..');
 /** Inside the project, so the bundle's `require('zeromq')` resolves from node_modules. */
@@ -103,9 +103,9 @@ export class ChildProxy {
     return this.ask('measure') as Promise<ChildMeasure>;
   }
 
-  /** RSS only: no GC, cheap enough to sample while a test runs. */
-  rss(): Promise<number> {
-    return this.ask('rss') as Promise<number>;
+  /** RSS and counts without a GC: cheap enough to sample while traffic flows. */
+  sample(): Promise<ChildSample> {
+    return this.ask('sample') as Promise<ChildSample>;
   }
 
   /** Kills the process with `signal` and waits until it is gone. */
