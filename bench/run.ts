@@ -15,7 +15,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { summarizeProfile } from './e2e/profile';
 import { killAll } from './e2e/procs';
 import { type E2eResults, formatReport, machine } from './e2e/report';
@@ -43,7 +43,13 @@ interface InProcessModule {
   formatInProcess?(results: readonly unknown[], header: string): string;
 }
 
-const ROOT = join(__dirname, '..', '..');
+/** The project root: the nearest directory up from here with a package.json (runs from dist/bench/bench/). */
+function projectRoot(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  return process.cwd();
+}
+
+const ROOT = projectRoot();
 const RESULTS = join(ROOT, 'bench', 'results');
 const TARGETS: readonly TargetKind[] = ['floor', 'proxy'];
 

@@ -1,8 +1,8 @@
-/** Bucket width and range of {@link LatencyHistogram}: 1 µs buckets up to 200 ms, then one overflow bucket. */
-const BUCKETS = 200_000;
+/** Range of {@link LatencyHistogram}: 1 µs buckets up to 2 s, then one overflow bucket. */
+const BUCKETS = 2_000_000;
 
 /**
- * Latencies in whole microseconds, counted per microsecond up to 200 ms (one bucket beyond): O(1)
+ * Latencies in whole microseconds, counted per microsecond up to 2 s (one bucket beyond): O(1)
  * per sample, exact percentiles at that resolution, and cheap to merge across processes (sent as
  * sparse `[µs, count]` pairs).
  */

@@ -62,7 +62,7 @@ export function areaOf(frame: CallFrame): string {
   if (url.includes('node_modules/rxjs/')) return 'rxjs';
   if (url.includes('node_modules/pino')) return 'pino';
   if (url.includes('/streams/')) return 'tickcast streams/';
-  if (url.includes('/bench/')) return 'bench harness';
+  if (url.includes('/bench/e2e/') || url.includes('/bench/run')) return 'bench harness';
   if (url.includes('/src/')) return 'tickcast src/';
   if (url === '') return 'builtin (JSON, Buffer, natives)';
   return 'other';

@@ -81,6 +81,8 @@ export interface StepResult {
   /** Frames the target handed to sockets during the window. */
   readonly framesSent: number;
   readonly rssMB: number;
+  /** RSS of the target before any client connected. */
+  readonly idleRssMB: number;
   readonly publisherCpuPct: number;
   /** All client processes together, % of one core. */
   readonly clientCpuPct: number;
@@ -262,6 +264,7 @@ export class Session {
       cpuUsPerMsg: framesSent > 0 ? targetCpuUs / framesSent : NaN,
       framesSent,
       rssMB: rss / 2 ** 20,
+      idleRssMB: this.idleRssBytes / 2 ** 20,
       publisherCpuPct: ((last.publisher - first.publisher) / wallUs) * 100,
       clientCpuPct: ((last.clients - first.clients) / wallUs) * 100,
       clientsClosed: reports.reduce((s, r) => s + r.closed, 0),
