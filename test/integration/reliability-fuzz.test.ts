@@ -169,6 +169,7 @@ function checkIndex(): void {
 describe('hostile client frames (fast-check, seeded)', () => {
   it('answers each of 10,000 frames exactly as protocol.md says, keeps every connection open and the index consistent', async () => {
     let sent = 0;
+    let bytes = 0;
     const batch = fc.array(fc.tuple(fc.nat(CONNECTIONS - 1), clientFrame([ALICE.key, BOB.key], MAX_FRAME_BYTES)), {
       minLength: FRAMES_PER_RUN,
       maxLength: FRAMES_PER_RUN,
@@ -177,6 +178,7 @@ describe('hostile client frames (fast-check, seeded)', () => {
       fc.asyncProperty(batch, async (frames) => {
         await Promise.all(conns.map((conn, i) => exchange(conn, frames.filter(([c]) => c === i).map(([, f]) => f))));
         sent += frames.length;
+        for (const [, f] of frames) bytes += f.bytes.length;
         checkIndex();
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
@@ -187,7 +189,7 @@ describe('hostile client frames (fast-check, seeded)', () => {
       throw new Error(`fast-check failed at run ${details.numRuns} (seed ${details.seed}, path ${details.counterexamplePath}): ${String(details.errorInstance).slice(0, 4000)}`);
     }
     expect(sent).toBe(RUNS * FRAMES_PER_RUN);
-    if (process.env['TICKCAST_REPORT']) console.log(Object.fromEntries([...tally].sort()));
+    if (process.env['TICKCAST_REPORT']) console.log({ bytes, answers: Object.fromEntries([...tally].sort()) });
     // The generator reaches every answer protocol.md defines (a fuzz that stopped reaching one would pass vacuously).
     expect([...tally.keys()].sort()).toEqual(
       expect.arrayContaining([
