@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -53,15 +54,20 @@ export class ChildProxy {
 
   static async spawn(overrides: Partial<ServeConfig> = {}): Promise<ChildProxy> {
     if (!bundled) {
+      // Jest workers bundle in parallel: each writes its own file and renames it into place
+      // (atomic), so no worker ever starts a half-written bundle.
+      const own = `${CHILD_BUNDLE}.${process.pid}`;
       buildSync({
         entryPoints: [join(__dirname, 'proxyChild.ts')],
         bundle: true,
         platform: 'node',
         target: 'node20',
         packages: 'external',
-        outfile: CHILD_BUNDLE,
+        format: 'cjs',
+        outfile: own,
         logLevel: 'error',
       });
+      renameSync(own, CHILD_BUNDLE);
       bundled = true;
     }
     const config = {
