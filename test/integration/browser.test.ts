@@ -83,8 +83,11 @@ describe('the demo dashboard in Chromium', () => {
     demo = scope.add(
       new CliProcess(['demo', '--port', '0', '--zmq-bind', 'tcp://127.0.0.1:*', '--stats-interval-s', '0', '--depth-levels', '20', '--unsorted-ratio', '1']),
     );
-    [, dashboardUrl = ''] = await demo.waitFor(/^ {2}Dashboard: +(http:\/\/\S+?)\/?$/m, 30_000);
+    // The printed link carries the generated key in its fragment: open it exactly as a user would.
+    const [, printedLink = ''] = await demo.waitFor(/^ {2}Dashboard: +(http:\/\/\S+)$/m, 30_000);
     [, apiKey = ''] = await demo.waitFor(/^ {2}API key: +([0-9a-f]{32})$/m);
+    dashboardUrl = new URL(printedLink).origin;
+    expect(printedLink).toBe(`${dashboardUrl}/#key=${apiKey}`);
     profile = mkdtempSync(join(tmpdir(), 'tickcast-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -93,7 +96,7 @@ describe('the demo dashboard in Chromium', () => {
       viewport: VIEWPORT,
     });
     page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(`${dashboardUrl}/#key=${apiKey}`);
+    await page.goto(printedLink);
   }, 20 * 60_000);
 
   afterAll(async () => {
@@ -178,7 +181,8 @@ describe('the demo dashboard in Chromium', () => {
     ['CRYPTO:ETH_INR', 'ETH_INR · CRYPTO'], // published as bids/asks level objects
   ])('fills the book ladder with %s sorted levels when its row is clicked', async (id, title) => {
     await page.click(`#watchlist-rows tr[data-id="${id}"]`);
-    expect(await page.getAttribute(`#watchlist-rows tr[data-id="${id}"]`, 'class')).toContain('selected');
+    // The page renders once per animation frame: wait for the row to show as selected.
+    await page.waitForSelector(`#watchlist-rows tr.selected[data-id="${id}"]`, { timeout: 5000 });
     await page.waitForFunction(
       ({ title, levels }) =>
         document.getElementById('book-title')?.textContent === title &&
