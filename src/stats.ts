@@ -21,6 +21,8 @@ export class Stats {
   /** Frames and bytes handed to client sockets. */
   framesSent = 0;
   bytesSent = 0;
+  /** Updates delivered inside `market_data_batch` frames (each batch counts once in framesSent). */
+  batchedUpdates = 0;
   /** Frames replaced by a newer one for the same key while their client was slow. */
   conflated = 0;
   /** Connections closed, by why. */

@@ -60,6 +60,13 @@ export interface TickcastClientOptions {
    * that re-renders does not unsubscribe and subscribe again. Default 1000; 0 unsubscribes at once.
    */
   readonly unsubscribeGraceMs?: number;
+  /**
+   * Ask a Tickcast proxy for batched delivery: market data arrives every `batchMs` as one
+   * `market_data_batch` frame, which costs the proxy far less per update at many clients. The
+   * client unpacks batches, so `ticks$` and `ltp$` see the same frames either way. Default 0 (one
+   * frame per update; OpenAlgo's proxy knows no batching — leave it 0 there).
+   */
+  readonly batchMs?: number;
   /** Time source of every timer (backoff, grace). Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
   /** Numbers in [0, 1) for the backoff jitter. Default `Math.random`; inject a constant in tests. */
@@ -197,6 +204,7 @@ class Client implements TickcastClient {
 
   private socket: WebSocketLike | undefined;
   private authenticated = false;
+  private readonly batchMs: number;
   /** Consecutive connection attempts that did not reach a successful authentication. */
   private failedAttempts = 0;
   private retry: Subscription | undefined;
@@ -217,6 +225,10 @@ class Client implements TickcastClient {
     this.graceMs = options.unsubscribeGraceMs ?? DEFAULT_GRACE_MS;
     if (!(this.graceMs >= 0 && Number.isFinite(this.graceMs))) {
       throw new RangeError(`unsubscribeGraceMs must be a finite number ≥ 0, got ${this.graceMs}.`);
+    }
+    this.batchMs = options.batchMs ?? 0;
+    if (!(Number.isInteger(this.batchMs) && this.batchMs >= 0)) {
+      throw new RangeError(`batchMs must be a whole number of ms ≥ 0, got ${this.batchMs}.`);
     }
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.random = options.random ?? Math.random;
@@ -464,6 +476,8 @@ class Client implements TickcastClient {
   private onAuthenticated(): void {
     this.authenticated = true;
     this.failedAttempts = 0;
+    // Before any subscription, so even the snapshots arrive batched.
+    if (this.batchMs > 0) this.fireAndForget('set_options', { batch_ms: this.batchMs });
     const byMode = new Map<Mode, KeyEntry[]>();
     for (const entry of this.keys.values()) {
       const list = byMode.get(entry.mode);
@@ -483,6 +497,18 @@ class Client implements TickcastClient {
   private onMessage(data: unknown): void {
     const frame = parseServerFrame(data);
     if (!frame) return;
+    if (frame.type === 'market_data_batch' && Array.isArray(frame['ticks'])) {
+      // A batch is its frames in order: each is handled exactly as if it had come alone.
+      for (const tick of frame['ticks'] as unknown[]) {
+        if (tick !== null && typeof tick === 'object' && !Array.isArray(tick)) this.onFrame(tick as ServerFrame);
+      }
+    } else {
+      this.onFrame(frame);
+    }
+    this.messages.next(frame);
+  }
+
+  private onFrame(frame: ServerFrame): void {
     if (isMarketData(frame)) {
       this.keys.get(keyId(frame.exchange, frame.symbol, frame.mode))?.subscriber.next(frame);
     } else if (isOrderUpdate(frame)) {
@@ -492,7 +518,6 @@ class Client implements TickcastClient {
     } else {
       this.takePending(frame)?.reply(frame);
     }
-    this.messages.next(frame);
   }
 
   private onErrorEnvelope(frame: ServerFrame): void {

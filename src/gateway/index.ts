@@ -5,6 +5,16 @@ import { ApiKeyStore } from './auth';
 import { Session, type SessionContext } from './session';
 import type { Gateway, GatewayDeps } from './types';
 
+/** The `batch_ms` query parameter of a connection URL, or null when absent. */
+function batchQuery(url: string | undefined): string | null {
+  if (url === undefined || !url.includes('batch_ms')) return null;
+  try {
+    return new URL(url, 'http://localhost').searchParams.get('batch_ms');
+  } catch {
+    return null;
+  }
+}
+
 export type { AdapterStatus, Gateway, GatewayDeps, SessionView } from './types';
 
 /**
@@ -73,6 +83,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     sessions.add(session);
     remotePorts.set(session, req.socket.remotePort);
     log.debug({ event: 'connect', remote: req.socket.remoteAddress }, 'client connected');
+    const batchMs = batchQuery(req.url);
+    if (batchMs !== null) session.applyUrlBatchMs(batchMs);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       session.onMessage(Array.isArray(data) ? Buffer.concat(data) : isBinary && !(data instanceof Buffer) ? Buffer.from(data) : data);
     });

@@ -18,6 +18,44 @@ const SLOW_CHECK_MS = 20;
 /** Time a slow client gets to take its close frame before its socket is cut. */
 const CLOSE_GRACE_MS = 1000;
 
+/** Longest batch window a client may ask for. */
+export const MAX_BATCH_MS = 5000;
+
+const BATCH_HEAD = Buffer.from('{"type":"market_data_batch","ticks":[');
+const BATCH_COMMA = Buffer.from(',');
+const BATCH_TAIL = Buffer.from(']}');
+
+/**
+ * One interval per distinct batch window for every batching client of the process, not one timer
+ * per client: each tick of it flushes every member's batch.
+ */
+class BatchClock {
+  private readonly groups = new Map<number, { timer: NodeJS.Timeout; members: Set<Outbox> }>();
+
+  add(ms: number, outbox: Outbox): void {
+    let group = this.groups.get(ms);
+    if (!group) {
+      const members = new Set<Outbox>();
+      const timer = setInterval(() => {
+        for (const member of members) member.flushBatch();
+      }, ms);
+      timer.unref();
+      group = { timer, members };
+      this.groups.set(ms, group);
+    }
+    group.members.add(outbox);
+  }
+
+  remove(ms: number, outbox: Outbox): void {
+    const group = this.groups.get(ms);
+    if (!group || !group.members.delete(outbox) || group.members.size > 0) return;
+    clearInterval(group.timer);
+    this.groups.delete(ms);
+  }
+}
+
+const batchClock = new BatchClock();
+
 /**
  * One client's outbound side. While the socket keeps up, every frame is written at once. Past the
  * soft limit, market data is conflated: only the newest frame per (symbol, mode) waits, so memory is
@@ -29,6 +67,9 @@ const CLOSE_GRACE_MS = 1000;
  */
 export class Outbox {
   private pending: Map<Slot, Frame> | undefined;
+  /** Frames waiting for the next batch, while batched delivery is on. */
+  private batch: Frame[] | undefined;
+  private batchMs = 0;
   private slowSince = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -52,18 +93,53 @@ export class Outbox {
     this.checkHard();
   }
 
+  /**
+   * Batched delivery [ext]: with `ms > 0`, market data is sent every `ms` as ONE
+   * `{"type":"market_data_batch","ticks":[...]}` frame holding the frames of the window in order;
+   * `0` goes back to one frame per update (what old clients get). Slow-client rules apply the same.
+   */
+  setBatchMs(ms: number): void {
+    if (this.closed || ms === this.batchMs) return;
+    this.flushBatch();
+    if (this.batchMs > 0) batchClock.remove(this.batchMs, this);
+    this.batchMs = ms;
+    this.batch = ms > 0 ? [] : undefined;
+    if (ms > 0) batchClock.add(ms, this);
+  }
+
+  /** The batch window in ms, 0 when each update is its own frame. */
+  get batchWindowMs(): number {
+    return this.batchMs;
+  }
+
+  /** Sends what the batch window collected (called by the batch clock). */
+  flushBatch(): void {
+    const frames = this.batch;
+    if (this.closed || frames === undefined || frames.length === 0) return;
+    this.batch = [];
+    if (this.over(this.limits.softBytes)) {
+      this.enterSlow();
+      for (const frame of frames) this.conflate(frame);
+      return;
+    }
+    this.writeBatch(frames);
+    this.checkHard();
+  }
+
   /** Writes a market-data frame, or conflates it while the client is slow. */
   sendFrame(frame: Frame): void {
     if (this.closed) return;
-    const pending = this.pending;
-    if (pending !== undefined) {
-      if (pending.has(frame.slot)) this.stats.conflated++;
-      pending.set(frame.slot, frame);
+    if (this.pending !== undefined) {
+      this.conflate(frame);
+      return;
+    }
+    if (this.batch !== undefined) {
+      this.batch.push(frame);
       return;
     }
     if (this.over(this.limits.softBytes)) {
       this.enterSlow();
-      (this.pending as Map<Slot, Frame>).set(frame.slot, frame);
+      this.conflate(frame);
       return;
     }
     this.write(frame);
@@ -74,6 +150,8 @@ export class Outbox {
   dispose(): void {
     this.closed = true;
     this.pending = undefined;
+    this.batch = undefined;
+    if (this.batchMs > 0) batchClock.remove(this.batchMs, this);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -83,6 +161,26 @@ export class Outbox {
     this.ws.send(frame.bytes, { binary: false });
     this.stats.framesSent++;
     this.stats.bytesSent += frame.bytes.length;
+  }
+
+  private writeBatch(frames: readonly Frame[]): void {
+    const parts: Buffer[] = [BATCH_HEAD];
+    for (let i = 0; i < frames.length; i++) {
+      if (i > 0) parts.push(BATCH_COMMA);
+      parts.push((frames[i] as Frame).bytes);
+    }
+    parts.push(BATCH_TAIL);
+    const bytes = Buffer.concat(parts);
+    this.ws.send(bytes, { binary: false });
+    this.stats.framesSent++;
+    this.stats.batchedUpdates += frames.length;
+    this.stats.bytesSent += bytes.length;
+  }
+
+  private conflate(frame: Frame): void {
+    const pending = this.pending as Map<Slot, Frame>;
+    if (pending.has(frame.slot)) this.stats.conflated++;
+    pending.set(frame.slot, frame);
   }
 
   private enterSlow(): void {
@@ -103,7 +201,8 @@ export class Outbox {
     this.pending = undefined;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    for (const frame of pending.values()) this.write(frame);
+    if (this.batch !== undefined) this.writeBatch([...pending.values()]);
+    else for (const frame of pending.values()) this.write(frame);
     // Still over the soft limit after the backlog: keep conflating, and keep the clock running.
     if (this.over(this.limits.softBytes)) {
       const since = this.slowSince;

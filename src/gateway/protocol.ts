@@ -171,3 +171,13 @@ export function overallStatus(ok: number, failed: number): 'success' | 'partial'
   if (failed === 0) return 'success';
   return ok === 0 ? 'error' : 'partial';
 }
+
+/**
+ * A batch window as a client may ask for it (`set_options.batch_ms`, or `?batch_ms=` on the URL):
+ * a whole number of ms from 0 (off) to `max`. Returns the error message otherwise.
+ */
+export function batchMsOf(value: unknown, max: number): number | string {
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max) return n;
+  return `"batch_ms" must be a whole number of milliseconds from 0 (off) to ${max}`;
+}

@@ -5,9 +5,10 @@ import type { Frame, Hub, HubClient } from '../hub';
 import type { Logger } from '../logger';
 import type { Stats } from '../stats';
 import type { ApiKeyStore } from './auth';
-import { Outbox } from './outbox';
+import { MAX_BATCH_MS, Outbox } from './outbox';
 import {
   actionOf,
+  batchMsOf,
   depthOf,
   describeAction,
   type ErrorCode,
@@ -172,6 +173,8 @@ export class Session {
         return this.authenticate(msg, rid);
       case 'ping':
         return this.pong(msg);
+      case 'set_options':
+        return this.setOptions(msg, rid);
       case 'get_supported_brokers':
         return this.outbox.sendControl(rid === undefined ? this.ctx.supportedBrokers : reply(JSON.parse(this.ctx.supportedBrokers), rid));
       case 'subscribe':
@@ -212,6 +215,22 @@ export class Session {
         );
       }
     }
+  }
+
+  /** Applies a `?batch_ms=` from the connection URL; a bad value is answered, not fatal. */
+  applyUrlBatchMs(value: string): void {
+    const ms = batchMsOf(value, MAX_BATCH_MS);
+    if (typeof ms === 'string') return this.error('INVALID_PARAMETERS', ms, undefined);
+    this.outbox.setBatchMs(ms);
+  }
+
+  /** `set_options` [ext]: per-connection delivery options; today `batch_ms`. */
+  private setOptions(msg: Request, rid: unknown): void {
+    if (msg['batch_ms'] === undefined) return this.error('INVALID_PARAMETERS', 'set_options needs "batch_ms"', rid);
+    const ms = batchMsOf(msg['batch_ms'], MAX_BATCH_MS);
+    if (typeof ms === 'string') return this.error('INVALID_PARAMETERS', ms, rid);
+    this.outbox.setBatchMs(ms);
+    this.outbox.sendControl(reply({ type: 'set_options', status: 'success', batch_ms: ms }, rid));
   }
 
   private authenticate(msg: Request, rid: unknown): void {

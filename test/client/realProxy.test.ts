@@ -62,6 +62,26 @@ describe('client against the real proxy', () => {
     expect(ltps).toStrictEqual([101.5]);
   });
 
+  it('asks for batched delivery with batchMs and hands each batched frame to its own stream', async () => {
+    // No throttle: every tick of the burst is delivered, so the batches carry all three.
+    const env = await startEnv(scope, { throttleMs: 0 });
+    client = createTickcastClient({ url: env.proxy.wsUrl, apiKey: ALICE.key, WebSocketCtor: WebSocket, batchMs: 100 });
+    const symbol = uniq('BATCHED');
+    const raw: string[] = [];
+    subscriptions.push(client.messages$.subscribe((m) => raw.push(String(m.type))));
+    const quotes: MarketData[] = [];
+    subscriptions.push(client.ticks$(symbol, 'NSE', 'Quote').subscribe((t) => quotes.push(t)));
+    await until(() => raw.includes('subscribe'), 'the subscribe reply');
+    await flush(client);
+
+    for (const ltp of [1, 2, 3]) await env.publish(`NSE_${symbol}_QUOTE`, { ltp });
+    await until(() => quotes.length === 3, 'three quotes');
+    expect(quotes).toStrictEqual([1, 2, 3].map((ltp, i) => frame(symbol, 2, i + 1, { ltp })));
+    expect(raw).toContain('set_options');
+    expect(raw).toContain('market_data_batch');
+    expect(raw).not.toContain('market_data');
+  });
+
   it('errors status$ with the proxy refusal of a wrong key', async () => {
     const env = await startEnv(scope, {}, { feed: false });
     const c = connect(env, 'not-a-key');
