@@ -22,6 +22,7 @@ import { type E2eResults, formatReport, machine } from './e2e/report';
 import {
   type ConnectionsRun,
   FULL,
+  type LeverOptions,
   medianRun,
   plainScenarios,
   QUICK,
@@ -34,7 +35,6 @@ import {
   type ScenarioRun,
   type SoakRun,
 } from './e2e/scenarios';
-import type { FloorVariant } from './e2e/floor';
 import type { TargetKind } from './e2e/session';
 
 /** What bench/inprocess.ts exports (typed here so this file builds without it). */
@@ -150,19 +150,20 @@ async function main(): Promise<void> {
     });
   }
   if (flag('levers')) {
-    const programs: readonly { name: string; target: TargetKind; variant?: FloorVariant }[] = [
+    const programs: readonly { name: string; target: TargetKind; lever?: LeverOptions }[] = [
       { name: 'floor', target: 'floor' },
-      { name: 'floor + cork', target: 'floor', variant: 'cork' },
-      { name: 'floor + cork + preframed', target: 'floor', variant: 'preframed' },
-      { name: 'floor + preframed + one write per client', target: 'floor', variant: 'coalesced' },
+      { name: 'floor + cork', target: 'floor', lever: { floorVariant: 'cork' } },
+      { name: 'floor + cork + preframed', target: 'floor', lever: { floorVariant: 'preframed' } },
+      { name: 'floor + preframed + one write per client', target: 'floor', lever: { floorVariant: 'coalesced' } },
       { name: 'proxy', target: 'proxy' },
+      { name: 'proxy, --zmq-read-interval-ms 0', target: 'proxy', lever: { zmqReadIntervalMs: 0 } },
     ];
     for (const def of plainScenarios(scale).filter((d) => d.id === 's1' || d.id === 's2-10')) {
       const runs = new Map<string, ScenarioRun[]>();
       for (let rep = 1; rep <= reps; rep++) {
         for (const p of programs) {
           await attempt(`lever ${def.id} ${p.name}${reps > 1 ? ` (${rep}/${reps})` : ''}`, async () => {
-            const run = await runScenario(def, p.target, scale, undefined, p.variant);
+            const run = await runScenario(def, p.target, scale, undefined, p.lever);
             log(`    ${(run.result.deliveredRatio * 100).toFixed(1)}% delivered, CPU ${run.result.cpuPct.toFixed(1)}%, ${run.result.cpuUsPerMsg.toFixed(2)} µs/msg`);
             runs.set(p.name, [...(runs.get(p.name) ?? []), run]);
           });

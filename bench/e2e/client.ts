@@ -22,6 +22,8 @@ export interface ConnectRequest {
   readonly symbols: readonly number[];
   readonly mode: 1 | 2 | 3;
   readonly depth: number;
+  /** Ask for batched delivery (`set_options` `batch_ms`) after subscribing; 0 or absent: one frame per update. */
+  readonly batchMs?: number;
   /** Connections opened at once. */
   readonly concurrency: number;
 }
@@ -51,6 +53,10 @@ const STAMP = Buffer.from(`"${STAMP_FIELD}":`);
 const SYMBOL_AT = '{"type":"market_data","symbol":"S'.length;
 const TYPE_INITIAL_AT = '{"type":"'.length;
 const M = 0x6d;
+/** `market_data` and `market_data_batch` differ right after `market_data`: `"` or `_`. */
+const BATCH_MARK_AT = '{"type":"market_data'.length;
+const UNDERSCORE = 0x5f;
+const MARKET_DATA_HEAD = Buffer.from('{"type":"market_data","symbol":"S');
 
 /** Where the digits read by the last {@link readUint} ended. */
 let digitsEnd = 0;
@@ -169,8 +175,14 @@ async function main(): Promise<void> {
     conns.push(conn);
     conn.ws = await RawWebSocket.connect(req.port, {
       onMessage: (buf, start, end, recvNs) => {
-        if (buf[start + TYPE_INITIAL_AT] === M) onMarketData(conn, buf, start, end, recvNs);
-        else conn.onControl(buf.toString('utf8', start, end));
+        if (buf[start + TYPE_INITIAL_AT] !== M) conn.onControl(buf.toString('utf8', start, end));
+        else if (buf[start + BATCH_MARK_AT] !== UNDERSCORE) onMarketData(conn, buf, start, end, recvNs);
+        else {
+          // {"type":"market_data_batch","ticks":[<market_data frame>, ...]}: each frame as it is.
+          for (let at = buf.indexOf(MARKET_DATA_HEAD, start + 1); at >= 0 && at < end; at = buf.indexOf(MARKET_DATA_HEAD, at + 1)) {
+            onMarketData(conn, buf, at, end, recvNs);
+          }
+        }
       },
       onClose: () => {
         closed++;
@@ -192,6 +204,11 @@ async function main(): Promise<void> {
     );
     const reply = await subscribed;
     if (reply['status'] !== 'success') throw new Error(`subscribe answered ${String(reply['status'])}`);
+    if (req.batchMs) {
+      const set = conn.expect('set_options');
+      conn.ws.sendText(JSON.stringify({ action: 'set_options', batch_ms: req.batchMs }));
+      await set;
+    }
   };
 
   serveParent(async (msg: IpcMessage) => {

@@ -90,6 +90,9 @@ async function main(): Promise<void> {
           held.push(topic);
         }
         ws.send(JSON.stringify({ type: 'subscribe', status: 'success' }));
+      } else if (msg.action === 'set_options') {
+        // Batched delivery is the proxy's lever; the floor stays at one frame per tick.
+        ws.send(JSON.stringify({ type: 'set_options', status: 'success' }));
       }
     });
     ws.on('error', () => ws.terminate());

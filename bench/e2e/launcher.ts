@@ -14,6 +14,8 @@ export interface LauncherConfig {
   readonly apiKey: string;
   readonly throttleMs: number;
   readonly maxLifetimeMs: number;
+  /** `--zmq-read-interval-ms` when a lever experiment sets it; the production default otherwise. */
+  readonly zmqReadIntervalMs?: number;
 }
 
 async function main(): Promise<void> {
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
     port: options.port,
     zmqBind: options.zmqBind,
     throttleMs: options.throttleMs,
+    ...(options.zmqReadIntervalMs === undefined ? {} : { zmqReadIntervalMs: options.zmqReadIntervalMs }),
   });
   const proxy = await startProxy({ config, logger: createLogger({ level: 'warn', pretty: false, destination: process.stderr }) });
   serveParent((msg: IpcMessage) => {

@@ -67,6 +67,9 @@ export const SUSTAINED_P99_MS = 50;
 /** The generator fell behind when it sent less than this share of its schedule. */
 const GENERATOR_SHARE = 0.97;
 const THROTTLE_MS = 100;
+/** Batched delivery (issue 6): every client opts in with this window. */
+export const BATCH_MS = 50;
+export const BATCHED_CLIENTS = 100;
 
 const seed = (scale: Scale, ratePerKey = 5): TickGroup => ({ name: 'seed', firstSymbol: 0, keys: scale.symbols, ratePerKey, mode: 2 });
 const burst = (scale: Scale, keys: number): TickGroup => ({ name: 'burst', firstSymbol: scale.symbols, keys, ratePerKey: 500, mode: 2 });
@@ -121,6 +124,13 @@ export function plainScenarios(scale: Scale): ScenarioDef[] {
     { id: 's1', title: `1 seed: ${scale.symbols} sym × 5/s Quote`, connections: 1, groups: seedFeed, sub: quote(seedFeed) },
     ...scale.fanOut.map((n) => ({ id: `s2-${n}`, title: `2 fan-out: ${n} clients`, connections: n, groups: seedFeed, sub: quote(seedFeed) })),
     {
+      id: `s2b-${BATCHED_CLIENTS}`,
+      title: `2 fan-out: ${BATCHED_CLIENTS} clients, batch_ms ${BATCH_MS}`,
+      connections: BATCHED_CLIENTS,
+      groups: seedFeed,
+      sub: { ...quote(seedFeed), batchMs: BATCH_MS },
+    },
+    {
       id: 's3',
       title: `3 depth-50, half unsorted, ${scale.depthClients} clients`,
       connections: scale.depthClients,
@@ -164,11 +174,17 @@ async function connectAll(session: Session, sub: Subscription): Promise<void> {
 }
 
 /** Runs one plain scenario on one target. */
-export async function runScenario(def: ScenarioDef, target: TargetKind, scale: Scale, profileDir?: string, floorVariant?: FloorVariant): Promise<ScenarioRun> {
+/** A lever to try on one run (see `--levers`). */
+export interface LeverOptions {
+  readonly floorVariant?: FloorVariant;
+  readonly zmqReadIntervalMs?: number;
+}
+
+export async function runScenario(def: ScenarioDef, target: TargetKind, scale: Scale, profileDir?: string, lever: LeverOptions = {}): Promise<ScenarioRun> {
   const throttleMs = THROTTLE_MS;
   const step: StepSpec = { groups: def.groups, settleMs: scale.settleMs, measureMs: scale.measureMs, drainMs: scale.drainMs };
   const lifetime = 60_000 + scale.settleMs + scale.measureMs + scale.drainMs;
-  const spec = { ...sessionSpec(target, throttleMs, def.connections, lifetime, profileDir), floorVariant };
+  const spec = { ...sessionSpec(target, throttleMs, def.connections, lifetime, profileDir), ...lever };
   const result = await withSession(spec, async (s) => {
     await connectAll(s, def.sub);
     return s.step(step);

@@ -22,6 +22,8 @@ export interface SessionSpec {
   readonly target: TargetKind;
   /** Runs a floor variant instead of the plain floor (lever experiments only). */
   readonly floorVariant?: FloorVariant;
+  /** The proxy's `--zmq-read-interval-ms` (lever experiments only). */
+  readonly zmqReadIntervalMs?: number;
   /** The proxy's `--throttle-ms`; ignored by the floor, which never throttles. */
   readonly throttleMs: number;
   /** WebSocket connections, spread evenly over `clientProcs` processes. */
@@ -38,6 +40,8 @@ export interface Subscription {
   readonly symbols: readonly number[];
   readonly mode: BenchMode;
   readonly depth: number;
+  /** Batched delivery (`set_options` `batch_ms`) on every connection. */
+  readonly batchMs?: number;
 }
 
 export interface StepSpec {
@@ -78,7 +82,7 @@ export interface StepResult {
    * window.
    */
   readonly cpuUsPerMsg: number;
-  /** Frames the target handed to sockets during the window. */
+  /** Updates the target handed to sockets during the window: frames, or updates inside batch frames. */
   readonly framesSent: number;
   readonly rssMB: number;
   /** RSS of the target before any client connected. */
@@ -112,6 +116,8 @@ export class Session {
   private readonly publisher: Child;
   private lastWindowToNs = 0;
   private planId = 0;
+  /** Connections asked for batched delivery: count updates inside batches, not frames. */
+  private batched = false;
   /** RSS of the target before any client connected. */
   readonly idleRssBytes: number;
 
@@ -139,7 +145,7 @@ export class Session {
     const common = { port: wsPort, zmqBind: zmqEndpoint, apiKey: API_KEY, maxLifetimeMs: spec.maxLifetimeMs };
     const target =
       spec.target === 'proxy'
-        ? new Child('proxy', join(HERE, 'launcher.js'), { ...common, throttleMs: spec.throttleMs }, execArgv)
+        ? new Child('proxy', join(HERE, 'launcher.js'), { ...common, throttleMs: spec.throttleMs, zmqReadIntervalMs: spec.zmqReadIntervalMs }, execArgv)
         : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain' }, execArgv);
     const clients = Array.from(
       { length: spec.clientProcs },
@@ -159,6 +165,7 @@ export class Session {
   /** Opens every connection (authenticate, and subscribe unless `sub` is undefined). */
   async connect(sub: Subscription | undefined, concurrency = 50): Promise<{ connected: number; failed: number; errors: string[] }> {
     const n = this.clients.length;
+    this.batched = (sub?.batchMs ?? 0) > 0;
     const results = await Promise.all(
       this.clients.map((c, i) => {
         const conns = Math.floor(this.spec.connections / n) + (i < this.spec.connections % n ? 1 : 0);
@@ -169,6 +176,7 @@ export class Session {
           symbols: sub?.symbols ?? [],
           mode: sub?.mode ?? 2,
           depth: sub?.depth ?? 5,
+          batchMs: sub?.batchMs,
           concurrency,
         };
         return c.request<{ connected: number; failed: number; errors: string[] }>('connect', { request }, 120_000);
@@ -207,7 +215,7 @@ export class Session {
 
     const pids = { target: this.target.pid, publisher: publisher.pid, clients: this.clients.map((c) => c.pid) };
     const sample = async (): Promise<{ t: number; machine: number; target: number; publisher: number; clients: number; framesSent: number }> => {
-      const counters = this.target.request<{ framesSent: number }>('stats');
+      const counters = this.target.request<{ framesSent: number; batchedUpdates?: number }>('stats');
       const cpu = {
         t: nowNs(),
         machine: machineCpuUs().busy,
@@ -215,7 +223,8 @@ export class Session {
         publisher: cpuUs(pids.publisher),
         clients: pids.clients.reduce((s, pid) => s + cpuUs(pid), 0),
       };
-      return { ...cpu, framesSent: (await counters).framesSent };
+      const c = await counters;
+      return { ...cpu, framesSent: this.batched && c.batchedUpdates !== undefined ? c.batchedUpdates : c.framesSent };
     };
     await sleep((fromNs - nowNs()) / 1e6);
     const first = await sample();
