@@ -82,7 +82,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'zmq-bind', kind: 'string', arg: 'ENDPOINT', help: 'endpoint the ZeroMQ SUB binds; publishers connect (default tcp://127.0.0.1:5555 unless --zmq-connect is given)' },
   { name: 'zmq-connect', kind: 'list', arg: 'ENDPOINT', default: [], help: 'endpoint of a publisher that binds; repeatable' },
   { name: 'zmq-rcvhwm', kind: 'int', default: 100_000, min: 0, help: 'ZeroMQ receive high-water mark, in messages' },
-  { name: 'zmq-read-interval-ms', kind: 'number', default: 1, min: 0, max: 50, help: 'pause after draining the ZeroMQ queue, so a busy feed is read in batches (fewer wake-ups, at most this much added latency); 0 = read each message at once' },
+  { name: 'zmq-read-interval-ms', kind: 'number', default: 0, min: 0, max: 50, help: 'pause after draining the ZeroMQ queue before reading again (batches a feed that trickles one message at a time, at the cost of that much latency); 0 = wake as soon as a message arrives' },
   { name: 'nats', kind: 'string', arg: 'URL', help: 'take the feed from NATS (published by `tickcast bridge`) instead of ZeroMQ' },
   { name: 'api-key', kind: 'list', arg: 'KEY[:USER[:BROKER]]', default: [], env: 'TICKCAST_API_KEYS', help: 'an API key clients authenticate with; repeatable' },
   { name: 'api-keys-file', kind: 'string', arg: 'FILE', help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}' },

@@ -9,7 +9,7 @@ describe('tickcast bridge configuration', () => {
       zmqBind: 'tcp://127.0.0.1:5555',
       zmqConnect: [],
       zmqRcvHwm: 100_000,
-      zmqReadIntervalMs: 1,
+      zmqReadIntervalMs: 0,
       nats: 'nats://127.0.0.1:4222',
       throttleMs: 100,
       twoSegmentExchanges: ['NSE_INDEX', 'BSE_INDEX', 'MCX_INDEX', 'GLOBAL_INDEX'],
