@@ -12,13 +12,14 @@
  *   npm run bench -- --levers         adds the floor with corking / pre-built frames, scenarios 1 and 2 (10 clients)
  *   npm run bench -- --reps=3         scenarios 1–4 three times, floor and proxy alternating; medians
  *   npm run bench -- --no-inprocess   skip the in-process benchmark
+ *   npm run bench -- --report=bench/results/<date>.json   re-render that run's markdown (no benchmark)
  */
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { summarizeProfile } from './e2e/profile';
 import { killAll } from './e2e/procs';
-import { type E2eResults, formatReport, machine } from './e2e/report';
+import { type E2eResults, formatReport, type Machine, machine } from './e2e/report';
 import {
   type ConnectionsRun,
   FULL,
@@ -66,7 +67,22 @@ function onlyList(): Set<string> | undefined {
   return arg ? new Set(arg.slice('--only='.length).split(',')) : undefined;
 }
 
+/** `--report=FILE`: renders a saved run's markdown again (after a change to the report's layout or rules). */
+function rerender(file: string): void {
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as E2eResults & { machine: Machine; quick: boolean; date: string; seconds: number };
+  const markdown = formatReport({ ...saved, levers: saved.levers ?? [] }, saved.machine, saved.quick, saved.date, saved.seconds);
+  const md = file.replace(/\.json$/, '.md');
+  const previous = existsSync(md) ? readFileSync(md, 'utf8') : '';
+  // Keep the in-process part of the file as it was: it is not rebuilt from the JSON here.
+  const inprocessAt = previous.indexOf('\n## In-process benchmark');
+  writeFileSync(md, `${markdown}\n${inprocessAt >= 0 ? previous.slice(inprocessAt) : ''}`);
+  process.stdout.write(`${markdown}\n`);
+  log(`re-rendered ${relative(ROOT, md)}`);
+}
+
 async function main(): Promise<void> {
+  const reportArg = process.argv.find((a) => a.startsWith('--report='));
+  if (reportArg) return rerender(reportArg.slice('--report='.length));
   const quick = flag('quick');
   const scale = quick ? QUICK : FULL;
   const only = onlyList();

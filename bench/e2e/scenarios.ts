@@ -366,8 +366,13 @@ export async function runSoak(scale: Scale, log: (line: string) => void): Promis
 
 /** Least-squares slope of y over x; NaN with fewer than two points. */
 export function slope(points: readonly (readonly [number, number])[]): number {
+  return fitLine(points).slope;
+}
+
+/** Least-squares line through the points: its slope and the slope's standard error (NaN below 3 points). */
+export function fitLine(points: readonly (readonly [number, number])[]): { slope: number; standardError: number } {
   const n = points.length;
-  if (n < 2) return NaN;
+  if (n < 2) return { slope: NaN, standardError: NaN };
   const mx = points.reduce((s, [x]) => s + x, 0) / n;
   const my = points.reduce((s, [, y]) => s + y, 0) / n;
   let num = 0;
@@ -376,5 +381,9 @@ export function slope(points: readonly (readonly [number, number])[]): number {
     num += (x - mx) * (y - my);
     den += (x - mx) ** 2;
   }
-  return den > 0 ? num / den : NaN;
+  const b = den > 0 ? num / den : NaN;
+  let residuals = 0;
+  for (const [x, y] of points) residuals += (y - my - b * (x - mx)) ** 2;
+  const standardError = n > 2 && den > 0 ? Math.sqrt(residuals / (n - 2) / den) : NaN;
+  return { slope: b, standardError };
 }
