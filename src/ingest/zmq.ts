@@ -71,12 +71,18 @@ export class ZmqFeed {
           }
           subscriber.next({ topic: (frames[0] as Buffer).toString('utf8'), payload: frames[1] as Buffer });
         };
-        while (!closed) {
-          // Waits (polling the socket) only when nothing is queued.
-          take(await socket.receive());
-          // Everything already queued resolves at once: the whole batch in this one wake-up.
-          while (!closed && socket.readable) take(await socket.receive());
-          if (interval > 0 && !closed) await new Promise((resolve) => setTimeout(resolve, interval));
+        if (interval === 0) {
+          // receive() resolves at once while messages are queued, so this drains a burst in one
+          // wake-up without asking the socket `readable` per message (one poll syscall less each).
+          while (!closed) take(await socket.receive());
+        } else {
+          while (!closed) {
+            // Waits (polling the socket) only when nothing is queued.
+            take(await socket.receive());
+            // Everything already queued resolves at once: the whole batch in this one wake-up.
+            while (!closed && socket.readable) take(await socket.receive());
+            await new Promise((resolve) => setTimeout(resolve, interval));
+          }
         }
       };
       run().then(
