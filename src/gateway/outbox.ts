@@ -37,7 +37,10 @@ class BatchClock {
     if (!group) {
       const members = new Set<Outbox>();
       const timer = setInterval(() => {
-        for (const member of members) member.flushBatch();
+        // Clients that received the same frames in this window (same subscriptions) share one
+        // encoded batch: it is built once, not once per client.
+        let shared: SharedBatch | undefined;
+        for (const member of members) shared = member.flushBatch(shared) ?? shared;
       }, ms);
       timer.unref();
       group = { timer, members };
@@ -55,6 +58,28 @@ class BatchClock {
 }
 
 const batchClock = new BatchClock();
+
+/** A batch as one client's window encoded it, for the next client with the very same frames. */
+export interface SharedBatch {
+  readonly frames: readonly Frame[];
+  readonly bytes: Buffer;
+}
+
+function sameFrames(a: readonly Frame[], b: readonly Frame[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function encodeBatch(frames: readonly Frame[]): Buffer {
+  const parts: Buffer[] = [BATCH_HEAD];
+  for (let i = 0; i < frames.length; i++) {
+    if (i > 0) parts.push(BATCH_COMMA);
+    parts.push((frames[i] as Frame).bytes);
+  }
+  parts.push(BATCH_TAIL);
+  return Buffer.concat(parts);
+}
 
 /**
  * One client's outbound side. While the socket keeps up, every frame is written at once. Past the
@@ -112,18 +137,24 @@ export class Outbox {
     return this.batchMs;
   }
 
-  /** Sends what the batch window collected (called by the batch clock). */
-  flushBatch(): void {
+  /**
+   * Sends what the batch window collected (called by the batch clock). `shared` is the batch the
+   * previous client of this window sent: when this client's frames are the very same, its bytes are
+   * reused. Returns what this client sent, for the next one.
+   */
+  flushBatch(shared?: SharedBatch): SharedBatch | undefined {
     const frames = this.batch;
-    if (this.closed || frames === undefined || frames.length === 0) return;
+    if (this.closed || frames === undefined || frames.length === 0) return undefined;
     this.batch = [];
     if (this.over(this.limits.softBytes)) {
       this.enterSlow();
       for (const frame of frames) this.conflate(frame);
-      return;
+      return undefined;
     }
-    this.writeBatch(frames);
+    const sent = shared !== undefined && sameFrames(shared.frames, frames) ? shared : { frames, bytes: encodeBatch(frames) };
+    this.writeBatch(sent);
     this.checkHard();
+    return sent;
   }
 
   /** Writes a market-data frame, or conflates it while the client is slow. */
@@ -163,14 +194,7 @@ export class Outbox {
     this.stats.bytesSent += frame.bytes.length;
   }
 
-  private writeBatch(frames: readonly Frame[]): void {
-    const parts: Buffer[] = [BATCH_HEAD];
-    for (let i = 0; i < frames.length; i++) {
-      if (i > 0) parts.push(BATCH_COMMA);
-      parts.push((frames[i] as Frame).bytes);
-    }
-    parts.push(BATCH_TAIL);
-    const bytes = Buffer.concat(parts);
+  private writeBatch({ frames, bytes }: SharedBatch): void {
     this.ws.send(bytes, { binary: false });
     this.stats.framesSent++;
     this.stats.batchedUpdates += frames.length;
@@ -201,7 +225,10 @@ export class Outbox {
     this.pending = undefined;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.batch !== undefined) this.writeBatch([...pending.values()]);
+    if (this.batch !== undefined) {
+      const frames = [...pending.values()];
+      this.writeBatch({ frames, bytes: encodeBatch(frames) });
+    }
     else for (const frame of pending.values()) this.write(frame);
     // Still over the soft limit after the backlog: keep conflating, and keep the clock running.
     if (this.over(this.limits.softBytes)) {

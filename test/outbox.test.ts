@@ -1,0 +1,61 @@
+import type WebSocket from 'ws';
+import { Outbox } from '../src/gateway/outbox';
+import type { Frame, Slot } from '../src/hub';
+import { Stats } from '../src/stats';
+
+/** The part of a ws socket the outbox uses: what it was sent, and nothing buffered. */
+function recordingSocket(): { ws: WebSocket; sent: Buffer[] } {
+  const sent: Buffer[] = [];
+  const ws = { bufferedAmount: 0, send: (data: Buffer) => sent.push(data) } as unknown as WebSocket;
+  return { ws, sent };
+}
+
+const slot = (symbol: string): Slot => ({ exchange: 'NSE', symbol, mode: 2 });
+const frame = (symbol: string, seq: number): Frame => ({
+  slot: slot(symbol),
+  seq,
+  bytes: Buffer.from(`{"type":"market_data","symbol":"${symbol}","seq":${seq}}`),
+});
+
+describe('Outbox batched delivery', () => {
+  const limits = { softBytes: 1 << 20, hardBytes: 1 << 22, maxSlowMs: 10_000 };
+  const outboxes: Outbox[] = [];
+  const make = (): { outbox: Outbox; sent: Buffer[] } => {
+    const { ws, sent } = recordingSocket();
+    const outbox = new Outbox(ws, limits, new Stats(), () => undefined);
+    outbox.setBatchMs(5000);
+    outboxes.push(outbox);
+    return { outbox, sent };
+  };
+  afterEach(() => outboxes.splice(0).forEach((o) => o.dispose()));
+
+  it('encodes one batch for every client of the window that got the very same frames', () => {
+    const [a, b, c] = [make(), make(), make()];
+    const f1 = frame('TCS', 1);
+    const f2 = frame('INFY', 1);
+    for (const { outbox } of [a, b]) [f1, f2].forEach((f) => outbox.sendFrame(f));
+    c.outbox.sendFrame(f2); // other subscriptions: other frames
+
+    const shared = a.outbox.flushBatch();
+    b.outbox.flushBatch(shared);
+    c.outbox.flushBatch(shared);
+
+    expect(a.sent).toHaveLength(1);
+    expect(b.sent[0]).toBe(a.sent[0]); // the same Buffer, not an equal copy
+    expect(JSON.parse((a.sent[0] as Buffer).toString())).toStrictEqual({
+      type: 'market_data_batch',
+      ticks: [
+        { type: 'market_data', symbol: 'TCS', seq: 1 },
+        { type: 'market_data', symbol: 'INFY', seq: 1 },
+      ],
+    });
+    expect(c.sent[0]).not.toBe(a.sent[0]);
+    expect(JSON.parse((c.sent[0] as Buffer).toString())['ticks']).toStrictEqual([{ type: 'market_data', symbol: 'INFY', seq: 1 }]);
+  });
+
+  it('sends nothing for a window without updates', () => {
+    const a = make();
+    expect(a.outbox.flushBatch()).toBeUndefined();
+    expect(a.sent).toEqual([]);
+  });
+});
