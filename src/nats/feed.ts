@@ -129,8 +129,21 @@ export class NatsFeed implements FeedSource {
             },
           });
           for (const h of this.held.values()) this.open(h);
-          this.logger.info({ event: 'nats_feed_up', url: options.url, stream: this.reader.stream }, 'feed connected to NATS');
-          this.state$.next('up');
+          // One round trip, so the server has our subscriptions before we report `up`: order events
+          // published right after readiness would otherwise be lost (core NATS keeps nothing).
+          conn.nc.flush().then(
+            () => {
+              if (closed) return;
+              this.logger.info({ event: 'nats_feed_up', url: options.url, stream: this.reader?.stream }, 'feed connected to NATS');
+              this.state$.next('up');
+            },
+            (err: Error) => {
+              if (closed) return;
+              this.error = err;
+              this.state$.next('failed');
+              subscriber.error(err);
+            },
+          );
         },
         (err: Error) => {
           if (closed) return;
