@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TWO_SEGMENT_EXCHANGES } from '../streams';
+import type { ZmqEngine } from './ingest/zmq';
+import { parseZmtpEndpoint } from './ingest/zmtp';
 
 /** A configured API key: who it belongs to and which broker label that user sees. */
 export interface ApiKey {
@@ -14,6 +16,7 @@ export interface ServeConfig {
   readonly port: number;
   readonly zmqBind: string | undefined;
   readonly zmqConnect: readonly string[];
+  readonly zmqEngine: ZmqEngine;
   readonly zmqRcvHwm: number;
   readonly zmqReadIntervalMs: number;
   readonly nats: string | undefined;
@@ -81,8 +84,15 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'port', kind: 'int', default: 8765, min: 0, max: 65535, help: 'WebSocket/HTTP port (0 = any free port)' },
   { name: 'zmq-bind', kind: 'string', arg: 'ENDPOINT', help: 'endpoint the ZeroMQ SUB binds; publishers connect (default tcp://127.0.0.1:5555 unless --zmq-connect is given)' },
   { name: 'zmq-connect', kind: 'list', arg: 'ENDPOINT', default: [], help: 'endpoint of a publisher that binds; repeatable' },
-  { name: 'zmq-rcvhwm', kind: 'int', default: 100_000, min: 0, help: 'ZeroMQ receive high-water mark, in messages' },
-  { name: 'zmq-read-interval-ms', kind: 'number', default: 0, min: 0, max: 50, help: 'pause after draining the ZeroMQ queue before reading again (batches a feed that trickles one message at a time, at the cost of that much latency); 0 = wake as soon as a message arrives' },
+  {
+    name: 'zmq-engine',
+    kind: 'string',
+    default: 'zmtp',
+    choices: ['zmtp', 'libzmq'],
+    help: 'what reads the ZeroMQ socket: zmtp = the built-in ZMTP 3.0 reader (tcp:// and ipc://, NULL security; about half the CPU per message), libzmq = the zeromq package (any transport)',
+  },
+  { name: 'zmq-rcvhwm', kind: 'int', default: 100_000, min: 0, help: 'libzmq engine: ZeroMQ receive high-water mark, in messages' },
+  { name: 'zmq-read-interval-ms', kind: 'number', default: 0, min: 0, max: 50, help: 'libzmq engine: pause after draining the ZeroMQ queue before reading again (batches a feed that trickles one message at a time, at the cost of that much latency); 0 = wake as soon as a message arrives' },
   { name: 'nats', kind: 'string', arg: 'URL', help: 'take the feed from NATS (published by `tickcast bridge`) instead of ZeroMQ' },
   { name: 'api-key', kind: 'list', arg: 'KEY[:USER[:BROKER]]', default: [], env: 'TICKCAST_API_KEYS', help: 'an API key clients authenticate with; repeatable' },
   { name: 'api-keys-file', kind: 'string', arg: 'FILE', help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}' },
@@ -279,18 +289,13 @@ export function buildServeConfig(opts: Record<string, unknown>, apiKeys: readonl
   const soft = opts['slow-soft-bytes'] as number;
   const hard = opts['slow-hard-bytes'] as number;
   if (soft >= hard) throw new ConfigError(`--slow-soft-bytes (${soft}) must be smaller than --slow-hard-bytes (${hard}).`);
-  const zmqConnect = opts['zmq-connect'] as string[];
-  const zmqBind = (opts['zmq-bind'] as string | undefined) ?? (zmqConnect.length === 0 ? 'tcp://127.0.0.1:5555' : undefined);
-  for (const endpoint of [...(zmqBind ? [zmqBind] : []), ...zmqConnect]) {
-    if (!/^(tcp|ipc|inproc):\/\/.+/.test(endpoint)) {
-      throw new ConfigError(`ZeroMQ endpoint "${endpoint}" is not valid: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.`);
-    }
-  }
+  const { zmqBind, zmqConnect, zmqEngine } = zmqEndpoints(opts);
   const config: ServeConfig = {
     host: opts['host'] as string,
     port: opts['port'] as number,
     zmqBind,
     zmqConnect,
+    zmqEngine,
     zmqRcvHwm: opts['zmq-rcvhwm'] as number,
     zmqReadIntervalMs: opts['zmq-read-interval-ms'] as number,
     nats: opts['nats'] as string | undefined,
@@ -327,6 +332,31 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   const { raw } = parseArgs(argv, SERVE_OPTIONS);
   const opts = resolveOptions(SERVE_OPTIONS, raw, env);
   return buildServeConfig(opts, collectApiKeys(opts));
+}
+
+/**
+ * The ZeroMQ endpoints of resolved options (`--zmq-bind` defaults to tcp://127.0.0.1:5555 unless
+ * `--zmq-connect` is given), checked against what the chosen `--zmq-engine` can serve.
+ */
+export function zmqEndpoints(opts: Record<string, unknown>): { zmqBind: string | undefined; zmqConnect: string[]; zmqEngine: ZmqEngine } {
+  const zmqConnect = opts['zmq-connect'] as string[];
+  const zmqBind = (opts['zmq-bind'] as string | undefined) ?? (zmqConnect.length === 0 ? 'tcp://127.0.0.1:5555' : undefined);
+  const zmqEngine = ((opts['zmq-engine'] as string | undefined) ?? 'zmtp') as ZmqEngine;
+  const check = (endpoint: string, flag: string, role: 'bind' | 'connect'): void => {
+    if (!/^(tcp|ipc|inproc):\/\/.+/.test(endpoint)) {
+      throw new ConfigError(`${flag} "${endpoint}" is not a valid ZeroMQ endpoint: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.`);
+    }
+    if (zmqEngine === 'zmtp') {
+      try {
+        parseZmtpEndpoint(endpoint, role);
+      } catch (err) {
+        throw new ConfigError(`${flag}: ${(err as Error).message}.`);
+      }
+    }
+  };
+  if (zmqBind !== undefined) check(zmqBind, '--zmq-bind', 'bind');
+  for (const endpoint of zmqConnect) check(endpoint, '--zmq-connect', 'connect');
+  return { zmqBind, zmqConnect, zmqEngine };
 }
 
 /** The defaults as a config, for tests and embedding: `defaultServeConfig({ apiKeys: [...] })`. */

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { RawTick } from '../streams';
 import { ZmqFeed } from './ingest/zmq';
 import type { ServeConfig } from './config';
+import { type Logger, ThrottledLog } from './logger';
 import type { Stats } from './stats';
 
 /**
@@ -41,14 +42,23 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
 }
 
 /** The ZeroMQ feed as a {@link FeedSource}: a SUB that binds (default) or connects. */
-export function zmqFeedSource(config: ServeConfig, stats: Stats): FeedSource {
+export function zmqFeedSource(config: ServeConfig, stats: Stats, logger?: Logger): FeedSource {
+  const log = logger ? new ThrottledLog(logger.child({ component: 'feed' })) : undefined;
   const feed = new ZmqFeed({
     bind: config.zmqBind,
     connect: config.zmqConnect,
+    engine: config.zmqEngine,
     receiveHighWaterMark: config.zmqRcvHwm,
     readIntervalMs: config.zmqReadIntervalMs,
     onBadFrame: () => {
       stats.feedDropped.frames++;
+    },
+    onReject: (reason, peer) => {
+      stats.feedRejected++;
+      log?.warn(`zmtp_${reason}`, { reason, peer }, `closed a ZeroMQ publisher connection: ${reason}`);
+    },
+    onPublishers: (count) => {
+      stats.feedPublishers = count;
     },
   });
   return {

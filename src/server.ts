@@ -74,7 +74,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const { config } = options;
   const logger = options.logger ?? silentLogger();
   const stats = new Stats();
-  const feed = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats));
+  const feed = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats, logger));
   if (!options.feed && !config.nats && config.zmqBind !== undefined && !isLoopbackEndpoint(config.zmqBind)) {
     logger.warn(
       { event: 'zmq_bind_exposed', endpoint: config.zmqBind },

@@ -16,6 +16,10 @@ export class Stats {
   ticksOut = 0;
   /** Feed messages dropped, by reason. */
   readonly feedDropped: Record<FeedDropReason, number> = { frames: 0, topic: 0, encoding: 0, json: 0, not_object: 0, error: 0 };
+  /** Publisher connections the ZMTP engine closed for a protocol reason (bad greeting, frame...). */
+  feedRejected = 0;
+  /** Publishers connected now (ZMTP engine; stays 0 on libzmq, which does not say). */
+  feedPublishers = 0;
   /** Order events relayed to clients. */
   ordersRelayed = 0;
   /** Frames and bytes handed to client sockets. */

@@ -46,6 +46,8 @@ describe('ProxyMetrics', () => {
     stats.authFailures = 3;
     stats.rateLimited = 8;
     stats.connectionsTotal = 5;
+    stats.feedRejected = 2;
+    stats.feedPublishers = 3;
     const m = parseExposition(await metrics.text());
     expect(Object.fromEntries(m)).toEqual({
       'tickcast_ticks_received_total{mode="ltp"}': 10,
@@ -61,6 +63,7 @@ describe('ProxyMetrics', () => {
       'tickcast_feed_malformed_total{reason="json"}': 1,
       'tickcast_feed_malformed_total{reason="not_object"}': 0,
       'tickcast_feed_malformed_total{reason="error"}': 0,
+      tickcast_feed_connections_rejected_total: 2,
       tickcast_orders_relayed_total: 0,
       tickcast_frames_sent_total: 30,
       tickcast_bytes_sent_total: 4567,
@@ -79,6 +82,7 @@ describe('ProxyMetrics', () => {
       tickcast_symbols_held: 3,
       tickcast_keys: 12,
       tickcast_feed_up: 1,
+      tickcast_feed_publishers: 3,
       tickcast_feed_stale: 0,
       tickcast_draining: 0,
       'tickcast_adapter_status{status="connected"}': 1,
@@ -148,7 +152,7 @@ describe('docs/operations.md', () => {
     const doc = readFileSync(join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
     const text = await new ProxyMetrics(sources(new Stats()), { defaultMetrics: false }).text();
     const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
-    expect(names.length).toBe(21);
+    expect(names.length).toBe(23);
     for (const name of names) expect(doc).toContain(`| \`${name}\` |`);
   });
 });

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { filter, type Observable, type Subscription } from 'rxjs';
 import { keyedThrottle, type RawTick, topicParser } from '../../streams';
-import { ZmqFeed } from '../ingest/zmq';
+import { type ZmqEngine, ZmqFeed } from '../ingest/zmq';
 import { type Logger, silentLogger, ThrottledLog } from '../logger';
 import { isOrderTopic } from '../server';
 import type { FeedDropReason } from '../stats';
@@ -13,6 +13,7 @@ import { encodeToken, keySubject, MD_PREFIX, ORDERS_PREFIX } from './subject';
 export interface BridgeConfig {
   readonly zmqBind: string | undefined;
   readonly zmqConnect: readonly string[];
+  readonly zmqEngine: ZmqEngine;
   readonly zmqRcvHwm: number;
   readonly zmqReadIntervalMs: number;
   /** NATS server URL(s), comma-separated. */
@@ -196,11 +197,15 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     new ZmqFeed({
       bind: config.zmqBind,
       connect: config.zmqConnect,
+      engine: config.zmqEngine,
       receiveHighWaterMark: config.zmqRcvHwm,
       readIntervalMs: config.zmqReadIntervalMs,
       onBadFrame: () => {
         counters.received++;
         counters.dropped.frames++;
+      },
+      onReject: (reason, peer) => {
+        feedLog.warn(`zmtp_${reason}`, { reason, peer }, `closed a ZeroMQ publisher connection: ${reason}`);
       },
     });
 

@@ -1,4 +1,4 @@
-import { ConfigError, type OptionSpec, parseArgs, resolveOptions, SERVE_OPTIONS } from '../config';
+import { ConfigError, type OptionSpec, parseArgs, resolveOptions, SERVE_OPTIONS, zmqEndpoints } from '../config';
 import type { BridgeConfig } from './bridge';
 import { DEFAULT_STREAM } from './subject';
 
@@ -10,7 +10,7 @@ const fromServe = (names: readonly string[]): OptionSpec[] =>
  * vars), plus the NATS side.
  */
 export const BRIDGE_OPTIONS: readonly OptionSpec[] = [
-  ...fromServe(['zmq-bind', 'zmq-connect', 'zmq-rcvhwm', 'zmq-read-interval-ms', 'two-segment-exchanges']),
+  ...fromServe(['zmq-bind', 'zmq-connect', 'zmq-engine', 'zmq-rcvhwm', 'zmq-read-interval-ms', 'two-segment-exchanges']),
   { name: 'nats', kind: 'string', arg: 'URL', default: 'nats://127.0.0.1:4222', help: 'NATS server(s) to publish to, comma-separated' },
   {
     name: 'throttle-ms',
@@ -28,13 +28,7 @@ export const BRIDGE_OPTIONS: readonly OptionSpec[] = [
 
 /** Builds the frozen bridge configuration from resolved options. */
 export function buildBridgeConfig(opts: Record<string, unknown>): BridgeConfig {
-  const zmqConnect = opts['zmq-connect'] as string[];
-  const zmqBind = (opts['zmq-bind'] as string | undefined) ?? (zmqConnect.length === 0 ? 'tcp://127.0.0.1:5555' : undefined);
-  for (const endpoint of [...(zmqBind ? [zmqBind] : []), ...zmqConnect]) {
-    if (!/^(tcp|ipc|inproc):\/\/.+/.test(endpoint)) {
-      throw new ConfigError(`ZeroMQ endpoint "${endpoint}" is not valid: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.`);
-    }
-  }
+  const { zmqBind, zmqConnect, zmqEngine } = zmqEndpoints(opts);
   const nats = opts['nats'] as string;
   for (const url of nats.split(',').map((s) => s.trim())) {
     if (!/^(nats|tls|ws|wss):\/\/[^\s]+$|^[^\s:/]+:\d+$/.test(url)) {
@@ -48,6 +42,7 @@ export function buildBridgeConfig(opts: Record<string, unknown>): BridgeConfig {
   return Object.freeze({
     zmqBind,
     zmqConnect,
+    zmqEngine,
     zmqRcvHwm: opts['zmq-rcvhwm'] as number,
     zmqReadIntervalMs: opts['zmq-read-interval-ms'] as number,
     nats,

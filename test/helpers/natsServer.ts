@@ -178,6 +178,7 @@ export async function testBridgeConfig(natsUrl: string, overrides: Partial<Bridg
   return {
     zmqBind: `tcp://127.0.0.1:${await freePort()}`,
     zmqConnect: [],
+    zmqEngine: 'zmtp',
     zmqRcvHwm: 100_000,
     zmqReadIntervalMs: 0,
     nats: natsUrl,

@@ -8,6 +8,7 @@ describe('tickcast bridge configuration', () => {
     expect(loadBridgeConfig([], {})).toEqual({
       zmqBind: 'tcp://127.0.0.1:5555',
       zmqConnect: [],
+      zmqEngine: 'zmtp',
       zmqRcvHwm: 100_000,
       zmqReadIntervalMs: 0,
       nats: 'nats://127.0.0.1:4222',
@@ -39,7 +40,7 @@ describe('tickcast bridge configuration', () => {
   it.each([
     [['--nats', 'http://x:4222'], '--nats "http://x:4222" is not a NATS URL: use nats://HOST:PORT (several separated by commas).'],
     [['--nats-stream', 'MD.LAST'], '--nats-stream "MD.LAST" is not a valid stream name: use letters, digits, _ and -.'],
-    [['--zmq-bind', '127.0.0.1:5555'], 'ZeroMQ endpoint "127.0.0.1:5555" is not valid: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.'],
+    [['--zmq-bind', '127.0.0.1:5555'], '--zmq-bind "127.0.0.1:5555" is not a valid ZeroMQ endpoint: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.'],
   ])('%j is refused with a message that says what to use', (argv, message) => {
     expect(() => loadBridgeConfig(argv, {})).toThrow(new ConfigError(message));
   });
