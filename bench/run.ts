@@ -171,8 +171,10 @@ async function main(): Promise<void> {
       { name: 'floor + cork', target: 'floor', lever: { floorVariant: 'cork' } },
       { name: 'floor + cork + preframed', target: 'floor', lever: { floorVariant: 'preframed' } },
       { name: 'floor + preframed + one write per client', target: 'floor', lever: { floorVariant: 'coalesced' } },
+      { name: 'floor + ZMTP reader', target: 'floor', lever: { floorZmtp: true } },
+      { name: 'floor + ZMTP reader + cork', target: 'floor', lever: { floorZmtp: true, floorVariant: 'cork' } },
       { name: 'proxy', target: 'proxy' },
-      { name: 'proxy, --zmq-read-interval-ms 0', target: 'proxy', lever: { zmqReadIntervalMs: 0 } },
+      { name: 'proxy, --zmq-engine libzmq', target: 'proxy', lever: { zmqEngine: 'libzmq' } },
     ];
     for (const def of plainScenarios(scale).filter((d) => d.id === 's1' || d.id === 's2-10')) {
       const runs = new Map<string, ScenarioRun[]>();

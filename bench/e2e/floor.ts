@@ -14,10 +14,12 @@
  * batch); `preframed` also builds the WebSocket frame (header + payload) once per tick and writes
  * those same bytes to every socket, skipping `ws.send` per client. Server frames are unmasked, so
  * the bytes are identical for every client. `coalesced` also joins a client's frames of the batch
- * into one buffer: one `socket.write` per client per batch instead of one per frame.
+ * into one buffer: one `socket.write` per client per batch instead of one per frame. `zmtp` reads the
+ * ZeroMQ socket with the proxy's built-in ZMTP engine instead of the zeromq package.
  */
 import type { Socket } from 'node:net';
 import { Subscriber } from 'zeromq';
+import { ZmtpSubscriber } from '../../src/ingest/zmtp';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, MODE_TOPIC, serveParent, toParent } from './common';
 
@@ -28,6 +30,8 @@ export interface FloorConfig {
   readonly receiveHighWaterMark: number;
   readonly maxLifetimeMs: number;
   readonly variant?: FloorVariant;
+  /** Read the ZeroMQ socket with the proxy's ZMTP engine instead of the zeromq package (a lever). */
+  readonly zmtp?: boolean;
 }
 
 export type FloorVariant = 'plain' | 'cork' | 'preframed' | 'coalesced';
@@ -105,21 +109,6 @@ async function main(): Promise<void> {
     wss.once('error', reject);
   });
 
-  const socket = new Subscriber({ receiveHighWaterMark: config.receiveHighWaterMark });
-  socket.subscribe();
-  await socket.bind(config.zmqBind);
-  serveParent((msg: IpcMessage) => {
-    if (msg.cmd === 'mem') return memoryReport(msg['gc'] === true);
-    if (msg.cmd === 'stats') return { framesSent };
-    throw new Error(`unknown command ${String(msg.cmd)}`);
-  });
-  process.on('SIGTERM', () => {
-    socket.close();
-    wss.close();
-    process.exit(0);
-  });
-  toParent({ event: 'ready' });
-
   const variant = config.variant ?? 'plain';
   const corked = new Set<Socket>();
   const uncorkAll = (): void => {
@@ -142,11 +131,11 @@ async function main(): Promise<void> {
     pending.clear();
   };
 
-  for await (const [name, payload] of socket) {
-    const topic = topics.get((name as Buffer).toString('utf8'));
-    if (topic === undefined || topic.clients.size === 0) continue;
+  const onTick = (name: string, payload: Buffer): void => {
+    const topic = topics.get(name);
+    if (topic === undefined || topic.clients.size === 0) return;
     topic.seq++;
-    const frame = Buffer.from(`${topic.head}${topic.seq},"data":${(payload as Buffer).toString('utf8')}${TAIL}`, 'utf8');
+    const frame = Buffer.from(`${topic.head}${topic.seq},"data":${payload.toString('utf8')}${TAIL}`, 'utf8');
     if (variant === 'plain') for (const ws of topic.clients) ws.send(frame, { binary: false });
     else if (variant === 'cork') {
       for (const ws of topic.clients) {
@@ -170,7 +159,37 @@ async function main(): Promise<void> {
       }
     }
     framesSent += topic.clients.size;
+  };
+
+  let close: () => void;
+  let read: () => Promise<void>;
+  if (config.zmtp === true) {
+    const zmtp = new ZmtpSubscriber({ message: onTick, badMessage: () => undefined });
+    await zmtp.bind(config.zmqBind);
+    close = () => zmtp.close();
+    read = () => new Promise<void>(() => undefined);
+  } else {
+    const socket = new Subscriber({ receiveHighWaterMark: config.receiveHighWaterMark });
+    socket.subscribe();
+    await socket.bind(config.zmqBind);
+    close = () => socket.close();
+    read = async () => {
+      for await (const [name, payload] of socket) onTick((name as Buffer).toString('utf8'), payload as Buffer);
+    };
   }
+  serveParent((msg: IpcMessage) => {
+    if (msg.cmd === 'mem') return memoryReport(msg['gc'] === true);
+    if (msg.cmd === 'stats') return { framesSent };
+    throw new Error(`unknown command ${String(msg.cmd)}`);
+  });
+  process.on('SIGTERM', () => {
+    close();
+    wss.close();
+    process.exit(0);
+  });
+  toParent({ event: 'ready' });
+
+  await read();
 }
 
 main().catch((err: unknown) => {

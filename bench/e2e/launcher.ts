@@ -4,6 +4,7 @@
  * cleanly on SIGTERM so `--cpu-prof` can write its profile.
  */
 import { defaultServeConfig } from '../../src/config';
+import type { ZmqEngine } from '../../src/ingest/zmq';
 import { createLogger } from '../../src/logger';
 import { startProxy } from '../../src/server';
 import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, serveParent, toParent } from './common';
@@ -16,6 +17,8 @@ export interface LauncherConfig {
   readonly maxLifetimeMs: number;
   /** `--zmq-read-interval-ms` when a lever experiment sets it; the production default otherwise. */
   readonly zmqReadIntervalMs?: number;
+  /** `--zmq-engine` when a lever experiment sets it; the production default otherwise. */
+  readonly zmqEngine?: ZmqEngine;
 }
 
 async function main(): Promise<void> {
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
     zmqBind: options.zmqBind,
     throttleMs: options.throttleMs,
     ...(options.zmqReadIntervalMs === undefined ? {} : { zmqReadIntervalMs: options.zmqReadIntervalMs }),
+    ...(options.zmqEngine === undefined ? {} : { zmqEngine: options.zmqEngine }),
   });
   const proxy = await startProxy({ config, logger: createLogger({ level: 'warn', pretty: false, destination: process.stderr }) });
   serveParent((msg: IpcMessage) => {

@@ -279,7 +279,9 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
         'is worth by itself. cork: each client socket corked until the batch of ready ticks is sent (one writev per client ' +
         'per batch). preframed: cork, and the WebSocket frame (header + payload) built once per tick and the same bytes ' +
         'written to every socket instead of one `ws.send` per client. one write per client: preframed, and a client\'s ' +
-        'frames of the batch joined into one buffer, one `socket.write` per client per batch.',
+        'frames of the batch joined into one buffer, one `socket.write` per client per batch. ZMTP reader: the floor reads ' +
+        'its socket with the proxy\'s built-in ZMTP engine instead of the zeromq package (what the receive path is worth). ' +
+        '`proxy, --zmq-engine libzmq`: the proxy on the zeromq package, as before the ZMTP engine became its default.',
       markdownTable(
         [{ header: 'scenario' }, { header: 'program' }, { header: 'deliv/exp', right: true }, { header: 'p99 ms', right: true }, { header: 'CPU %', right: true }, { header: 'CPU µs/msg', right: true }, { header: '÷ plain floor', right: true }],
         r.levers.map((l) => {

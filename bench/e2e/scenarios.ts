@@ -2,6 +2,7 @@
  * The scenarios of issue 6, each run against the floor and the proxy in the same invocation.
  * `Scale` holds every size and duration; `--quick` shrinks them so the whole suite is a smoke test.
  */
+import type { ZmqEngine } from '../../src/ingest/zmq';
 import { type TickGroup, symbolsOf } from './feed';
 import type { FloorVariant } from './floor';
 import { openFilesLimit } from './procs';
@@ -177,7 +178,10 @@ async function connectAll(session: Session, sub: Subscription): Promise<void> {
 /** A lever to try on one run (see `--levers`). */
 export interface LeverOptions {
   readonly floorVariant?: FloorVariant;
+  /** The floor reads its ZeroMQ socket with the proxy's ZMTP engine instead of the zeromq package. */
+  readonly floorZmtp?: boolean;
   readonly zmqReadIntervalMs?: number;
+  readonly zmqEngine?: ZmqEngine;
 }
 
 export async function runScenario(def: ScenarioDef, target: TargetKind, scale: Scale, profileDir?: string, lever: LeverOptions = {}): Promise<ScenarioRun> {

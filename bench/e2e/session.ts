@@ -5,6 +5,7 @@
  * measures a window: CPU of every process from /proc, latency and counts from the clients, what
  * the publisher really sent.
  */
+import type { ZmqEngine } from '../../src/ingest/zmq';
 import { join } from 'node:path';
 import type { ClientReport, ConnectRequest } from './client';
 import { API_KEY, type BenchMode, nowNs, sleep } from './common';
@@ -22,8 +23,12 @@ export interface SessionSpec {
   readonly target: TargetKind;
   /** Runs a floor variant instead of the plain floor (lever experiments only). */
   readonly floorVariant?: FloorVariant;
+  /** The floor reads with the ZMTP engine (lever experiments only). */
+  readonly floorZmtp?: boolean;
   /** The proxy's `--zmq-read-interval-ms` (lever experiments only). */
   readonly zmqReadIntervalMs?: number;
+  /** The proxy's `--zmq-engine` (lever experiments only; the production default otherwise). */
+  readonly zmqEngine?: ZmqEngine;
   /** The proxy's `--throttle-ms`; ignored by the floor, which never throttles. */
   readonly throttleMs: number;
   /** WebSocket connections, spread evenly over `clientProcs` processes. */
@@ -145,8 +150,8 @@ export class Session {
     const common = { port: wsPort, zmqBind: zmqEndpoint, apiKey: API_KEY, maxLifetimeMs: spec.maxLifetimeMs };
     const target =
       spec.target === 'proxy'
-        ? new Child('proxy', join(HERE, 'launcher.js'), { ...common, throttleMs: spec.throttleMs, zmqReadIntervalMs: spec.zmqReadIntervalMs }, execArgv)
-        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain' }, execArgv);
+        ? new Child('proxy', join(HERE, 'launcher.js'), { ...common, throttleMs: spec.throttleMs, zmqReadIntervalMs: spec.zmqReadIntervalMs, zmqEngine: spec.zmqEngine }, execArgv)
+        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain', zmtp: spec.floorZmtp === true }, execArgv);
     const clients = Array.from(
       { length: spec.clientProcs },
       (_, i) => new Child(`client${i}`, join(HERE, 'client.js'), { maxLifetimeMs: spec.maxLifetimeMs }),
