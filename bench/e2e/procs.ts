@@ -153,12 +153,19 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** User + system CPU time of a process (all its threads) in µs, from /proc/<pid>/stat. */
-export function cpuUs(pid: number): number {
+/** User and system (kernel) CPU time of a process (all its threads) in µs, from /proc/<pid>/stat. */
+export function cpuSplitUs(pid: number): { user: number; sys: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the command name: field 3 (state) is index 0, so utime (14) is 11 and stime (15) is 12.
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond();
+  const tick = 1e6 / ticksPerSecond();
+  return { user: Number(fields[11]) * tick, sys: Number(fields[12]) * tick };
+}
+
+/** User + system CPU time of a process (all its threads) in µs. */
+export function cpuUs(pid: number): number {
+  const { user, sys } = cpuSplitUs(pid);
+  return user + sys;
 }
 
 /** Resident set size in bytes, from /proc/<pid>/status. */

@@ -114,6 +114,8 @@ async function main(): Promise<void> {
     if (run && now < run.plan.untilNs) {
       const { plan } = run;
       for (const g of run.groups) {
+        // A share of a group with fewer keys than publishers may be empty.
+        if (g.group.keys === 0) continue;
         const due = Math.floor((now - plan.atNs) / g.periodNs) + 1;
         while (g.sent < due) {
           const k = g.sent % g.group.keys;

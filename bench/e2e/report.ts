@@ -154,6 +154,7 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
       f(res.p99Ms),
       f(res.maxMs),
       f(res.cpuPct, 1),
+      f(res.sysPct, 1),
       f(res.cpuUsPerMsg),
       floor ? x(res.cpuPct / floor.cpuPct) : '',
       floor ? x(res.cpuUsPerMsg / floor.cpuUsPerMsg) : '',
@@ -178,6 +179,7 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
         { header: 'p99 ms', right: true },
         { header: 'max ms', right: true },
         { header: 'CPU %', right: true },
+        { header: 'of which kernel %', right: true },
         { header: 'CPU µs/msg', right: true },
         { header: 'CPU ÷ floor', right: true },
         { header: 'µs/msg ÷ floor', right: true },
@@ -188,7 +190,8 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
       ],
       rows,
     ),
-    'CPU % is of one core, from /proc/<pid>/stat (utime+stime) over the window; µs/msg divides it by the `market_data` ' +
+    'CPU % is of one core, from /proc/<pid>/stat (utime+stime) over the window; "of which kernel" is the stime part (syscalls: ' +
+      'socket reads and writes, loopback TCP, epoll); µs/msg divides it by the `market_data` ' +
       'updates the target handed to client sockets in the window (frames; for batch_ms clients, the updates inside ' +
       '`market_data_batch` frames) — the updates delivered, while clients keep up. Latency is publish→receive: the publisher stamps each payload with CLOCK_MONOTONIC, ' +
       'the client subtracts on arrival. deliv/exp: frames stamped in the window that arrived, over what should arrive (the floor ' +
@@ -283,10 +286,10 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
         'its socket with the proxy\'s built-in ZMTP engine instead of the zeromq package (what the receive path is worth). ' +
         '`proxy, --zmq-engine libzmq`: the proxy on the zeromq package, as before the ZMTP engine became its default.',
       markdownTable(
-        [{ header: 'scenario' }, { header: 'program' }, { header: 'deliv/exp', right: true }, { header: 'p99 ms', right: true }, { header: 'CPU %', right: true }, { header: 'CPU µs/msg', right: true }, { header: '÷ plain floor', right: true }],
+        [{ header: 'scenario' }, { header: 'program' }, { header: 'deliv/exp', right: true }, { header: 'p99 ms', right: true }, { header: 'CPU %', right: true }, { header: 'of which kernel %', right: true }, { header: 'CPU µs/msg', right: true }, { header: '÷ plain floor', right: true }],
         r.levers.map((l) => {
           const b = base(l.scenario);
-          return [l.scenario, l.program, pct(l.result.deliveredRatio), f(l.result.p99Ms), f(l.result.cpuPct, 1), f(l.result.cpuUsPerMsg), b ? x(l.result.cpuUsPerMsg / b.cpuUsPerMsg) : ''];
+          return [l.scenario, l.program, pct(l.result.deliveredRatio), f(l.result.p99Ms), f(l.result.cpuPct, 1), f(l.result.sysPct, 1), f(l.result.cpuUsPerMsg), b ? x(l.result.cpuUsPerMsg / b.cpuUsPerMsg) : ''];
         }),
       ),
     );

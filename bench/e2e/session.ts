@@ -11,7 +11,7 @@ import type { ClientReport, ConnectRequest } from './client';
 import { API_KEY, type BenchMode, nowNs, sleep } from './common';
 import { type TickGroup } from './feed';
 import { LatencyHistogram } from './histogram';
-import { Child, cpuUs, freePort, machineCpuUs, rssBytes } from './procs';
+import { Child, cpuSplitUs, cpuUs, freePort, machineCpuUs, rssBytes } from './procs';
 import type { FloorVariant } from './floor';
 import type { Plan, PlanReport } from './publisher';
 
@@ -38,6 +38,11 @@ export interface SessionSpec {
   readonly profileDir?: string;
   /** Upper bound of the session's life; every child exits by then whatever happens. */
   readonly maxLifetimeMs: number;
+  /**
+   * Publisher processes (default 1). Each takes a share of every group's keys, so per-key order and
+   * rates are as with one; more than one lets a ramp outrun what one Node publisher can send.
+   */
+  readonly publishers?: number;
 }
 
 /** What every connection subscribes to. */
@@ -81,6 +86,8 @@ export interface StepResult {
   readonly meanMs: number;
   /** CPU of the target as % of one core. */
   readonly cpuPct: number;
+  /** The part of it spent in the kernel (system time: syscalls, loopback TCP), % of one core. */
+  readonly sysPct: number;
   /**
    * Target CPU per `market_data` frame it handed to a socket in the window. Equal to CPU per
    * delivered frame while clients keep up; unlike it, still a price when the backlog outgrows the
@@ -117,8 +124,21 @@ export function expectedPerConnection(target: TargetKind, throttleMs: number, gr
   return total;
 }
 
+/**
+ * Splits groups over `n` publishers: publisher `p` gets, for every group, a contiguous share of its
+ * keys (an empty share when the group has fewer keys than publishers), in the same group order, so
+ * the per-group counts of every publisher add up to the group's.
+ */
+export function shareGroups(groups: readonly TickGroup[], n: number, p: number): TickGroup[] {
+  return groups.map((g) => {
+    const from = Math.floor((g.keys * p) / n);
+    const to = Math.floor((g.keys * (p + 1)) / n);
+    return { ...g, name: `${g.name}#${p}`, firstSymbol: g.firstSymbol + from, keys: to - from };
+  });
+}
+
 export class Session {
-  private readonly publisher: Child;
+  private readonly publishers: readonly Child[];
   private lastWindowToNs = 0;
   private planId = 0;
   /** Connections asked for batched delivery: count updates inside batches, not frames. */
@@ -130,11 +150,11 @@ export class Session {
     readonly spec: SessionSpec,
     readonly target: Child,
     readonly clients: readonly Child[],
-    publisher: Child,
+    publishers: readonly Child[],
     readonly wsPort: number,
     readonly zmqEndpoint: string,
   ) {
-    this.publisher = publisher;
+    this.publishers = publishers;
     this.idleRssBytes = rssBytes(target.pid);
   }
 
@@ -156,15 +176,18 @@ export class Session {
       { length: spec.clientProcs },
       (_, i) => new Child(`client${i}`, join(HERE, 'client.js'), { maxLifetimeMs: spec.maxLifetimeMs }),
     );
-    const publisher = new Child('publisher', join(HERE, 'publisher.js'), { endpoint: zmqEndpoint, maxLifetimeMs: spec.maxLifetimeMs });
-    const all = [target, publisher, ...clients];
+    const publishers = Array.from(
+      { length: spec.publishers ?? 1 },
+      (_, i) => new Child(`publisher${i}`, join(HERE, 'publisher.js'), { endpoint: zmqEndpoint, maxLifetimeMs: spec.maxLifetimeMs }),
+    );
+    const all = [target, ...publishers, ...clients];
     try {
       await Promise.all(all.map((c) => c.waitFor('ready', READY_MS)));
     } catch (err) {
       await Promise.all(all.map((c) => c.stop('SIGKILL')));
       throw err;
     }
-    return new Session(spec, target, clients, publisher, wsPort, zmqEndpoint);
+    return new Session(spec, target, clients, publishers, wsPort, zmqEndpoint);
   }
 
   /** Opens every connection (authenticate, and subscribe unless `sub` is undefined). */
@@ -201,7 +224,7 @@ export class Session {
 
   /** Runs one step right after the previous one and returns the figures of its window. */
   async step(step: StepSpec, onWindow?: (fromNs: number, toNs: number) => Promise<void>): Promise<StepResult> {
-    const publisher = this.publisher;
+    const publishers = this.publishers;
     const atNs = Math.max(nowNs() + 100e6, this.lastWindowToNs);
     const fromNs = atNs + step.settleMs * 1e6;
     const toNs = fromNs + step.measureMs * 1e6;
@@ -216,16 +239,21 @@ export class Session {
       windowFromNs: fromNs,
       windowToNs: toNs,
     };
-    await Promise.all([publisher.request('plan', { plan }), ...this.clients.map((c) => c.request('window', { fromNs, toNs }))]);
+    const n = publishers.length;
+    await Promise.all([
+      ...publishers.map((pub, p) => pub.request('plan', { plan: n === 1 ? plan : { ...plan, groups: shareGroups(step.groups, n, p) } })),
+      ...this.clients.map((c) => c.request('window', { fromNs, toNs })),
+    ]);
 
-    const pids = { target: this.target.pid, publisher: publisher.pid, clients: this.clients.map((c) => c.pid) };
-    const sample = async (): Promise<{ t: number; machine: number; target: number; publisher: number; clients: number; framesSent: number }> => {
+    const pids = { target: this.target.pid, publishers: publishers.map((p) => p.pid), clients: this.clients.map((c) => c.pid) };
+    const sample = async (): Promise<{ t: number; machine: number; target: number; targetSys: number; publisher: number; clients: number; framesSent: number }> => {
       const counters = this.target.request<{ framesSent: number; batchedUpdates?: number }>('stats');
       const cpu = {
         t: nowNs(),
         machine: machineCpuUs().busy,
         target: cpuUs(pids.target),
-        publisher: cpuUs(pids.publisher),
+        targetSys: cpuSplitUs(pids.target).sys,
+        publisher: pids.publishers.reduce((s, pid) => s + cpuUs(pid), 0),
         clients: pids.clients.reduce((s, pid) => s + cpuUs(pid), 0),
       };
       const c = await counters;
@@ -240,11 +268,17 @@ export class Session {
     await during;
     await sleep(step.drainMs);
 
-    const [sent, reports, targetStats] = await Promise.all([
-      publisher.request<PlanReport>('collect', { planId: plan.id }),
+    const [sentBy, reports, targetStats] = await Promise.all([
+      Promise.all(publishers.map((pub) => pub.request<PlanReport>('collect', { planId: plan.id }))),
       Promise.all(this.clients.map((c) => c.request<ClientReport>('collect'))),
       this.target.request<Record<string, unknown>>('stats'),
     ]);
+    const sent: PlanReport = {
+      id: plan.id,
+      sentInWindow: step.groups.map((_, g) => sentBy.reduce((s, r) => s + (r.sentInWindow[g] ?? 0), 0)),
+      scheduledInWindow: sentBy.reduce((s, r) => s + r.scheduledInWindow, 0),
+      maxLagMs: Math.max(...sentBy.map((r) => r.maxLagMs)),
+    };
     const framesSent = last.framesSent - first.framesSent;
     const windowS = step.measureMs / 1000;
     const wallUs = (last.t - first.t) / 1000;
@@ -275,6 +309,7 @@ export class Session {
       maxMs: hist.maxUs / 1000,
       meanMs: hist.count > 0 ? hist.sumUs / hist.count / 1000 : NaN,
       cpuPct: (targetCpuUs / wallUs) * 100,
+      sysPct: ((last.targetSys - first.targetSys) / wallUs) * 100,
       cpuUsPerMsg: framesSent > 0 ? targetCpuUs / framesSent : NaN,
       framesSent,
       rssMB: rss / 2 ** 20,
@@ -290,7 +325,7 @@ export class Session {
   /** Stops every process of the session; the target gets SIGTERM (so a CPU profile is written). */
   async stop(): Promise<void> {
     await Promise.all([
-      this.publisher.stop('SIGKILL'),
+      ...this.publishers.map((p) => p.stop('SIGKILL')),
       ...this.clients.map((c) => c.stop('SIGKILL')),
     ]);
     await this.target.stop('SIGTERM', 5000);
