@@ -23,22 +23,27 @@ function pipeline(options: MarketDataOptions = {}) {
 }
 
 describe('marketTicks', () => {
-  it('decodes a message into a tick whose json is the payload text, from a string or UTF-8 bytes', () => {
+  it('decodes a message into a tick whose json is the payload text, from a string or UTF-8 bytes (kept as bytes, unless a BOM leads)', () => {
     const text = '{"ltp": 1418.4, "ltt":1746171226000}';
+    const bytes = new TextEncoder().encode('{"ltp":22000.5,"volume":10}');
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"ltp":5}')]);
     const src = {
       a: raw('NSE_TCS_LTP', text),
-      b: raw('NSE_INDEX_NIFTY_QUOTE', new TextEncoder().encode('{"ltp":22000.5,"volume":10}')),
+      b: raw('NSE_INDEX_NIFTY_QUOTE', bytes),
+      c: raw('NSE_INFY_LTP', withBom),
     };
     const exp = {
       A: unchanged('NSE', 'TCS', 1, 'NSE_TCS_LTP', text),
-      B: unchanged('NSE_INDEX', 'NIFTY', 2, 'NSE_INDEX_NIFTY_QUOTE', '{"ltp":22000.5,"volume":10}'),
+      B: { ...unchanged('NSE_INDEX', 'NIFTY', 2, 'NSE_INDEX_NIFTY_QUOTE', '{"ltp":22000.5,"volume":10}'), bytes },
+      // TextDecoder drops the BOM from the text, so the bytes are not its encoding: no bytes.
+      C: unchanged('NSE', 'INFY', 1, 'NSE_INFY_LTP', '{"ltp":5}'),
     };
     const { make, invalid } = pipeline();
     // prettier-ignore
     const m = {
-      src:  'a b |',   // a@0 b@1 |@2
-      subs: '^ 1ms !', // ^@0 !@2
-      exp:  'A B |',   // A@0 B@1 |@2
+      src:  'a b c |',   // a@0 b@1 c@2 |@3
+      subs: '^ 2ms !',   // ^@0 !@3
+      exp:  'A B C |',   // A@0 B@1 C@2 |@3
     };
     expectMarbles(m, make, { src, exp });
     expect(invalid).toEqual([]);

@@ -86,6 +86,19 @@ export class TickEncoder {
     }
     return this.full;
   }
+
+  /**
+   * The full `data` JSON when {@link dataJson} already built it, else undefined. Decoding it gives
+   * data that encodes to the same frames, so it can stand for the tick in a snapshot store.
+   */
+  builtJson(): string | undefined {
+    return this.full;
+  }
+
+  /** The tick's payload bytes when `json` (from {@link dataJson}) is the payload text itself. */
+  bytesOf(json: string): Uint8Array | undefined {
+    return json === this.tick.json ? this.tick.bytes : undefined;
+  }
 }
 
 /** The constant head of a `market_data` frame for one (exchange, symbol, delivered mode). */

@@ -103,12 +103,14 @@ export class Hub {
   private readonly byKey = new Map<string, SymbolEntry>();
   private readonly clients = new Set<ClientState>();
   private readonly tail: string;
+  private readonly tailBytes: Buffer;
   private nextId = 1;
   private subscriptionCount = 0;
   private heldSymbols = 0;
 
   constructor(private readonly options: HubOptions) {
     this.tail = frameTail(options.broker);
+    this.tailBytes = Buffer.from(this.tail, 'utf8');
   }
 
   /** Registers a client; its frames arrive on `frames$`. */
@@ -231,6 +233,15 @@ export class Hub {
       }
       client.subject.next(frame);
     }
+    // A book that was re-sorted has no payload text; once its JSON exists, keep that for snapshots
+    // rather than the parsed tree, which would outlive a scavenge and churn the old space.
+    const json = tick.json === undefined ? encoder?.builtJson() : undefined;
+    if (json !== undefined) {
+      for (let k = 1; k <= m; k++) {
+        entry.lastJson[k] = json;
+        entry.lastTick[k] = undefined;
+      }
+    }
   }
 
   /** Sizes for metrics and leak checks. */
@@ -247,8 +258,18 @@ export class Hub {
   }
 
   private build(entry: SymbolEntry, tag: Mode, seq: number, encoder: TickEncoder): Frame {
-    const text = (entry.heads[tag - 1] as string) + seq + ',"data":' + encoder.dataJson(tag) + this.tail;
-    return { slot: entry.slot(tag), seq, bytes: Buffer.from(text, 'utf8') };
+    const prefix = (entry.heads[tag - 1] as string) + seq + ',"data":';
+    const data = encoder.dataJson(tag);
+    const raw = encoder.bytesOf(data);
+    if (raw === undefined) return { slot: entry.slot(tag), seq, bytes: Buffer.from(prefix + data + this.tail, 'utf8') };
+    // The payload goes in as the bytes it arrived as: a copy, not a second UTF-8 encoding.
+    const at = Buffer.byteLength(prefix, 'utf8');
+    const tail = this.tailBytes;
+    const bytes = Buffer.allocUnsafe(at + raw.length + tail.length);
+    bytes.write(prefix, 0, 'utf8');
+    bytes.set(raw, at);
+    bytes.set(tail, at + raw.length);
+    return { slot: entry.slot(tag), seq, bytes };
   }
 
   private buildSnapshot(entry: SymbolEntry, mode: Mode): Frame | undefined {

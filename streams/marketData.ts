@@ -25,6 +25,12 @@ export interface Tick {
    * encoder can embed it instead of calling `JSON.stringify` again.
    */
   readonly json?: string;
+  /**
+   * The payload's bytes, present with `json` when the feed gave bytes: its UTF-8 encoding. An
+   * encoder can copy them into a frame instead of encoding `json` again. A view into the feed's
+   * read buffer: copy before keeping it.
+   */
+  readonly bytes?: Uint8Array;
 }
 
 /** Why a message was skipped. */
@@ -122,7 +128,12 @@ export function marketTicks(options: MarketDataOptions = {}): OperatorFunction<R
     try {
       const data = normalizeBook(parsed as Record<string, unknown>, { maxLevels });
       const { exchange, symbol, mode, key } = entry;
-      return data === parsed ? { exchange, symbol, mode, key, data, json: text } : { exchange, symbol, mode, key, data };
+      if (data !== parsed) return { exchange, symbol, mode, key, data };
+      // TextDecoder drops a leading byte-order mark: then the bytes are not the text's encoding.
+      const payload = raw.payload;
+      return typeof payload !== 'string' && payload[0] !== 0xef
+        ? { exchange, symbol, mode, key, data, json: text, bytes: payload }
+        : { exchange, symbol, mode, key, data, json: text };
     } catch {
       report('error', raw);
       return null;

@@ -156,6 +156,42 @@ describe('Hub: the mode hierarchy of protocol.md', () => {
   });
 });
 
+describe('Hub: frames from the payload bytes', () => {
+  it('copies the bytes a tick arrived with into the frame: the same bytes as encoding its text, non-ASCII included', () => {
+    const json = '{"ltp":1418.4,"name":"Tata Consultancy – ₹","note":"é"}';
+    const data = JSON.parse(json) as Record<string, unknown>;
+    const key = formatTopic({ exchange: 'NSE', symbol: 'TCS€', mode: 1 });
+    const viaText = setup();
+    const a = viaText.hub.addClient();
+    viaText.hub.subscribe(a, 'NSE', 'TCS€', 1);
+    const ra = record(a);
+    viaText.hub.publish({ exchange: 'NSE', symbol: 'TCS€', mode: 1, key, data, json });
+    const viaBytes = setup();
+    const b = viaBytes.hub.addClient();
+    viaBytes.hub.subscribe(b, 'NSE', 'TCS€', 1);
+    const rb = record(b);
+    const bytes = Buffer.from(json, 'utf8');
+    viaBytes.hub.publish({ exchange: 'NSE', symbol: 'TCS€', mode: 1, key, data, json, bytes });
+    expect(rb.frames[0]!.bytes.equals(ra.frames[0]!.bytes)).toBe(true);
+    expect(rb.frames[0]!.bytes.toString('utf8')).toBe(
+      `{"type":"market_data","symbol":"TCS€","exchange":"NSE","mode":1,"seq":1,"data":${json},"broker":"zerodha"}`,
+    );
+    // The frame is a copy: reusing the read buffer afterwards does not change what clients get.
+    bytes.fill(0x20);
+    expect(rb.messages()[0]).toEqual(marketData(1, 1, data, 'TCS€'));
+  });
+
+  it('serves a later subscriber the same frame bytes from the snapshot, after the read buffer was reused', () => {
+    const { hub } = setup();
+    const json = '{"ltp":7,"volume":10}';
+    const bytes = Buffer.from(json, 'utf8');
+    hub.publish({ ...quote(7), json, bytes });
+    bytes.fill(0x20);
+    const snap = hub.snapshot('NSE', 'TCS', 2);
+    expect(snap && parse(snap)).toEqual(marketData(2, 1, { ltp: 7, volume: 10 }));
+  });
+});
+
 describe('Hub: seq', () => {
   it('counts, per delivered mode m, every tick of mode ≥ m, the same for every client', () => {
     const { hub, client } = setup();
