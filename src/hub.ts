@@ -57,9 +57,13 @@ class ClientState implements HubClient {
   constructor(readonly id: number) {}
 }
 
+/** The bytes between a frame's seq and its data. */
+const DATA_KEY = Buffer.from(',"data":', 'latin1');
+
 class SymbolEntry {
   readonly slots: readonly Slot[];
-  readonly heads: readonly string[];
+  /** Frame heads as bytes per tag, built on the first frame of that tag. */
+  private readonly heads: (Buffer | undefined)[] = [undefined, undefined, undefined];
   /** client → held-mode mask */
   readonly holders = new Map<ClientState, number>();
   /** seq[m]: frames emitted so far tagged m (every tick of mode ≥ m counts). */
@@ -81,7 +85,10 @@ class SymbolEntry {
     readonly symbol: string,
   ) {
     this.slots = [1, 2, 3].map((mode) => ({ exchange, symbol, mode: mode as Mode }));
-    this.heads = [1, 2, 3].map((mode) => frameHead(exchange, symbol, mode as Mode));
+  }
+
+  head(mode: Mode): Buffer {
+    return (this.heads[mode - 1] ??= Buffer.from(frameHead(this.exchange, this.symbol, mode), 'utf8'));
   }
 
   slot(mode: Mode): Slot {
@@ -102,15 +109,13 @@ export class Hub {
   /** canonical topic key → (entry, mode): one lookup per delivered tick */
   private readonly byKey = new Map<string, SymbolEntry>();
   private readonly clients = new Set<ClientState>();
-  private readonly tail: string;
   private readonly tailBytes: Buffer;
   private nextId = 1;
   private subscriptionCount = 0;
   private heldSymbols = 0;
 
   constructor(private readonly options: HubOptions) {
-    this.tail = frameTail(options.broker);
-    this.tailBytes = Buffer.from(this.tail, 'utf8');
+    this.tailBytes = Buffer.from(frameTail(options.broker), 'utf8');
   }
 
   /** Registers a client; its frames arrive on `frames$`. */
@@ -258,17 +263,22 @@ export class Hub {
   }
 
   private build(entry: SymbolEntry, tag: Mode, seq: number, encoder: TickEncoder): Frame {
-    const prefix = (entry.heads[tag - 1] as string) + seq + ',"data":';
+    // head bytes (built once per symbol and tag) + seq digits + ,"data": + payload + tail: no
+    // string concatenation, so nothing to flatten; a payload that came as bytes is copied as they are.
+    const head = entry.head(tag);
+    const digits = String(seq);
     const data = encoder.dataJson(tag);
     const raw = encoder.bytesOf(data);
-    if (raw === undefined) return { slot: entry.slot(tag), seq, bytes: Buffer.from(prefix + data + this.tail, 'utf8') };
-    // The payload goes in as the bytes it arrived as: a copy, not a second UTF-8 encoding.
-    const at = Buffer.byteLength(prefix, 'utf8');
+    const at = head.length + digits.length + DATA_KEY.length;
+    const size = raw === undefined ? Buffer.byteLength(data, 'utf8') : raw.length;
     const tail = this.tailBytes;
-    const bytes = Buffer.allocUnsafe(at + raw.length + tail.length);
-    bytes.write(prefix, 0, 'utf8');
-    bytes.set(raw, at);
-    bytes.set(tail, at + raw.length);
+    const bytes = Buffer.allocUnsafe(at + size + tail.length);
+    bytes.set(head, 0);
+    bytes.write(digits, head.length, 'latin1');
+    bytes.set(DATA_KEY, head.length + digits.length);
+    if (raw === undefined) bytes.write(data, at, 'utf8');
+    else bytes.set(raw, at);
+    bytes.set(tail, at + size);
     return { slot: entry.slot(tag), seq, bytes };
   }
 
