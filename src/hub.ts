@@ -19,6 +19,8 @@ export interface Frame {
   readonly seq: number;
   /** The whole frame as UTF-8 bytes, ready for the socket. */
   readonly bytes: Buffer;
+  /** The same as a WebSocket text frame, built by the first client that writes it raw and shared. */
+  wire?: Buffer;
 }
 
 /** A client as the hub knows it: its identity and the frames meant for it. */

@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { Outbox } from '../src/gateway/outbox';
+import { Outbox, wsTextFrame } from '../src/gateway/outbox';
 import type { Frame, Slot } from '../src/hub';
 import { Stats } from '../src/stats';
 
@@ -57,5 +57,31 @@ describe('Outbox batched delivery', () => {
     const a = make();
     expect(a.outbox.flushBatch()).toBeUndefined();
     expect(a.sent).toEqual([]);
+  });
+});
+
+/** ws's frame parser (exported by the package at run time; its types do not declare it). */
+interface WsReceiver {
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): void;
+  write(chunk: Buffer): void;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Receiver } = require('ws') as { Receiver: new (options: { isServer: boolean; maxPayload: number }) => WsReceiver };
+
+describe('wsTextFrame', () => {
+  // Parsed by ws's own receiver, as a client would: every length encoding of RFC 6455 §5.2.
+  it.each([0, 1, 125, 126, 127, 65_535, 65_536, 70_000])('frames a %i-byte payload as one final, unmasked text message', (n) => {
+    const payload = Buffer.alloc(n, 'a');
+    const got: { data: Buffer; isBinary: boolean }[] = [];
+    const receiver = new Receiver({ isServer: false, maxPayload: 1 << 20 });
+    receiver.on('message', (data: Buffer, isBinary: boolean) => got.push({ data, isBinary }));
+    const frame = wsTextFrame(payload);
+    receiver.write(frame);
+    expect(frame[0]).toBe(0x81);
+    expect(frame[1]! & 0x80).toBe(0);
+    expect(frame.length).toBe(n + (n < 126 ? 2 : n < 65_536 ? 4 : 10));
+    expect(got).toHaveLength(1);
+    expect(got[0]!.isBinary).toBe(false);
+    expect(Buffer.compare(got[0]!.data, payload)).toBe(0);
   });
 });

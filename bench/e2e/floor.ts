@@ -19,6 +19,7 @@
  */
 import type { Socket } from 'node:net';
 import { Subscriber } from 'zeromq';
+import { wsTextFrame } from '../../src/gateway/outbox';
 import { ZmtpSubscriber } from '../../src/ingest/zmtp';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, MODE_TOPIC, serveParent, toParent } from './common';
@@ -35,24 +36,6 @@ export interface FloorConfig {
 }
 
 export type FloorVariant = 'plain' | 'cork' | 'preframed' | 'coalesced';
-
-/** An unmasked, final text frame around `payload`. */
-function wsTextFrame(payload: Buffer): Buffer {
-  const len = payload.length;
-  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(head + len);
-  frame[0] = 0x81;
-  if (head === 2) frame[1] = len;
-  else if (head === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(len, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeBigUInt64BE(BigInt(len), 2);
-  }
-  payload.copy(frame, head);
-  return frame;
-}
 
 interface Topic {
   readonly head: string;

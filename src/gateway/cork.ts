@@ -33,6 +33,7 @@ export function uncorkNow(ws: WebSocket): boolean {
   return true;
 }
 
-function socketOf(ws: WebSocket): Socket | undefined {
+/** The TCP socket under a `ws` WebSocket (a private field of `ws`). */
+export function socketOf(ws: WebSocket): Socket | undefined {
   return (ws as unknown as { _socket?: Socket })._socket;
 }

@@ -1,7 +1,8 @@
 import type WebSocket from 'ws';
 import type { Frame, Slot } from '../hub';
 import type { Stats } from '../stats';
-import { corkUntilTick, uncorkNow } from './cork';
+import type { Socket } from 'node:net';
+import { corkUntilTick, socketOf, uncorkNow } from './cork';
 
 /** Slow-consumer limits (protocol.md "Limits and slow clients"). */
 export interface OutboxLimits {
@@ -59,6 +60,34 @@ class BatchClock {
 
 const batchClock = new BatchClock();
 
+/**
+ * `payload` as one unmasked, final WebSocket text frame (RFC 6455 §5.2: server frames are never
+ * masked, so the bytes are the same for every client).
+ */
+export function wsTextFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = 0x81;
+  if (head === 2) out[1] = n;
+  else if (head === 4) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
+    out.writeUInt32BE(n >>> 0, 6);
+  }
+  payload.copy(out, head);
+  return out;
+}
+
+/** ws's sender and socket, as far as the raw path needs them (private fields of `ws`). */
+interface WsInternals {
+  readonly readyState: number;
+  readonly _sender?: { readonly _bufferedBytes: number };
+}
+
 /** A batch as one client's window encoded it, for the next client with the very same frames. */
 export interface SharedBatch {
   readonly frames: readonly Frame[];
@@ -98,13 +127,19 @@ export class Outbox {
   private slowSince = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The socket to write market-data frames to directly; undefined when ws must frame them. */
+  private readonly raw: Socket | undefined;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly limits: OutboxLimits,
     private readonly stats: Stats,
     private readonly onSlowClose: (bufferedBytes: number) => void,
-  ) {}
+  ) {
+    // With no extension (no permessage-deflate) a frame's bytes are the same for every client: the
+    // frame is built once and written as it is, instead of ws framing it again per client.
+    this.raw = ws.extensions === '' ? socketOf(ws) : undefined;
+  }
 
   /** True while updates are being conflated. */
   get slow(): boolean {
@@ -189,7 +224,14 @@ export class Outbox {
 
   private write(frame: Frame): void {
     corkUntilTick(this.ws);
-    this.ws.send(frame.bytes, { binary: false });
+    const internals = this.ws as unknown as WsInternals;
+    // Raw only while ws itself would write at once (open, nothing queued in its sender): then the
+    // order with ws's own writes (replies, pings, the close frame) is the order of the calls.
+    if (this.raw !== undefined && internals.readyState === 1 && internals._sender?._bufferedBytes === 0) {
+      this.raw.write((frame.wire ??= wsTextFrame(frame.bytes)));
+    } else {
+      this.ws.send(frame.bytes, { binary: false });
+    }
     this.stats.framesSent++;
     this.stats.bytesSent += frame.bytes.length;
   }

@@ -1,6 +1,6 @@
 /** protocol.md "Transport" and "Limits": paths, silence on connect, frame cap, timers, client cap. */
 import { defaultServeConfig } from '../../src/config';
-import { ALICE, type Env, startEnv } from '../helpers/proxy';
+import { ALICE, type Env, marketDataFrame, startEnv } from '../helpers/proxy';
 import { scopes, sleep } from '../helpers/scope';
 import { ofType } from '../helpers/wsClient';
 
@@ -43,6 +43,23 @@ describe('transport', () => {
     const client = await deflating.connect(each, '/', { perMessageDeflate: true });
     expect(client.ws.extensions).toMatch(/^permessage-deflate/);
     expect(await client.request({ action: 'ping' })).toMatchObject({ type: 'pong' });
+  });
+
+  it('delivers the same market data to a deflating client (framed by ws) and a plain one (pre-built frames)', async () => {
+    const deflating = await startEnv(each, { perMessageDeflate: true, throttleMs: 0 });
+    const compressed = await deflating.connect(each, '/', { perMessageDeflate: true });
+    const plain = await deflating.connect(each, '/', { perMessageDeflate: false });
+    expect(compressed.ws.extensions).toMatch(/^permessage-deflate/);
+    expect(plain.ws.extensions).toBe('');
+    const data = { ltp: 1418.4, volume: 10, note: 'x'.repeat(2000) };
+    for (const client of [compressed, plain]) {
+      expect(await client.request({ action: 'authenticate', api_key: ALICE.key })).toMatchObject({ status: 'success' });
+      expect(await client.request({ action: 'subscribe', symbol: 'DEFL', exchange: 'NSE', mode: 2 })).toMatchObject({ status: 'success' });
+    }
+    await deflating.publish('NSE_DEFL_QUOTE', data);
+    for (const client of [compressed, plain]) {
+      expect(await client.next((m) => m['type'] === 'market_data')).toStrictEqual(marketDataFrame('DEFL', 'NSE', 2, data, 1));
+    }
   });
 
   it('accepts a frame up to the configured maximum', async () => {
