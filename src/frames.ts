@@ -110,3 +110,34 @@ export function frameHead(exchange: string, symbol: string, mode: Mode): string 
 export function frameTail(broker: string): string {
   return `,"broker":${JSON.stringify(broker)}}`;
 }
+
+/** Bytes of the header of an unmasked WebSocket frame carrying `n` bytes (RFC 6455 §5.2). */
+export function wsHeaderLength(n: number): number {
+  return n < 126 ? 2 : n < 65536 ? 4 : 10;
+}
+
+/**
+ * Writes at 0 the header of one final, unmasked text frame of `n` payload bytes; returns its length.
+ * Server frames are never masked, so the bytes are the same for every client.
+ */
+export function writeWsTextHeader(out: Buffer, n: number): number {
+  const head = wsHeaderLength(n);
+  out[0] = 0x81;
+  if (head === 2) out[1] = n;
+  else if (head === 4) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
+    out.writeUInt32BE(n >>> 0, 6);
+  }
+  return head;
+}
+
+/** `payload` as one final, unmasked WebSocket text frame. */
+export function wsTextFrame(payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(wsHeaderLength(payload.length) + payload.length);
+  payload.copy(out, writeWsTextHeader(out, payload.length));
+  return out;
+}

@@ -280,6 +280,25 @@ describe('Hub: snapshot', () => {
     ]);
   });
 
+  it('reads snapshots of every mode back from the frame a holder got, payload text or re-sorted book alike', () => {
+    const { hub, client } = setup();
+    client(3);
+    const snap = (mode: Mode) => {
+      const frame = hub.snapshot('NSE', 'TCS', mode);
+      return frame && parse(frame);
+    };
+    const text = JSON.stringify(depth(2).data);
+    hub.publish({ ...depth(2), json: text, bytes: Buffer.from(text) });
+    const first = [marketData(1, 1, { ltp: 2 }), marketData(2, 1, { ltp: 2 }), marketData(3, 1, depth(2).data)];
+    expect([snap(1), snap(2), snap(3)]).toEqual(first);
+    // A book the feed sent unsorted arrives without text (data was re-sorted): same answers.
+    hub.publish(depth(5));
+    expect([snap(1), snap(2), snap(3)]).toEqual([marketData(1, 2, { ltp: 5 }), marketData(2, 2, { ltp: 5 }), marketData(3, 2, depth(5).data)]);
+    // A later LTP tick replaces mode 1 only.
+    hub.publish({ ...ltp(6), json: '{"ltp":6}' });
+    expect([snap(1), snap(2), snap(3)]).toEqual([marketData(1, 3, { ltp: 6 }), marketData(2, 2, { ltp: 5 }), marketData(3, 2, depth(5).data)]);
+  });
+
   it('reuses the frame already built for a delivered tick instead of encoding again', () => {
     const { hub, client } = setup();
     const c = client(2);

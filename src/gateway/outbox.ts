@@ -2,7 +2,10 @@ import type WebSocket from 'ws';
 import type { Frame, Slot } from '../hub';
 import type { Stats } from '../stats';
 import type { Socket } from 'node:net';
+import { wsTextFrame } from '../frames';
 import { corkUntilTick, socketOf, uncorkNow } from './cork';
+
+export { wsTextFrame } from '../frames';
 
 /** Slow-consumer limits (protocol.md "Limits and slow clients"). */
 export interface OutboxLimits {
@@ -59,28 +62,6 @@ class BatchClock {
 }
 
 const batchClock = new BatchClock();
-
-/**
- * `payload` as one unmasked, final WebSocket text frame (RFC 6455 §5.2: server frames are never
- * masked, so the bytes are the same for every client).
- */
-export function wsTextFrame(payload: Buffer): Buffer {
-  const n = payload.length;
-  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(head + n);
-  out[0] = 0x81;
-  if (head === 2) out[1] = n;
-  else if (head === 4) {
-    out[1] = 126;
-    out.writeUInt16BE(n, 2);
-  } else {
-    out[1] = 127;
-    out.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
-    out.writeUInt32BE(n >>> 0, 6);
-  }
-  payload.copy(out, head);
-  return out;
-}
 
 /** ws's sender and socket, as far as the raw path needs them (private fields of `ws`). */
 interface WsInternals {
