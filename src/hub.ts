@@ -86,10 +86,9 @@ class SymbolEntry {
   readonly lastJson: (string | undefined)[] = [undefined, undefined, undefined, undefined];
   /**
    * Or the frame that carries that tick's full data JSON, once one was built: the text is read back
-   * from its bytes on snapshot. The frame is kept anyway (lastFrame), off the V8 heap, while a kept
-   * string — 5 KB for a Depth-50 book, replaced every 200 ms at 5 ticks/s — outlived two scavenges
-   * and was promoted: at 5,000 books/s the old space grew ~25 MB/s and a 5–9 ms mark-compact
-   * paused delivery about once a second.
+   * from its bytes on snapshot. The frame is kept anyway (lastFrame), off the V8 heap, so the
+   * payload string (5 KB for a Depth-50 book) need not be kept beside it. Measured: less heap
+   * retained, no change in CPU or Depth-50 p99.
    */
   readonly lastSource: (Frame | undefined)[] = [undefined, undefined, undefined, undefined];
   readonly lastMode: (Mode | 0)[] = [0, 0, 0, 0];

@@ -1,5 +1,6 @@
 import type WebSocket from 'ws';
-import { Outbox, wsTextFrame } from '../src/gateway/outbox';
+import { Outbox } from '../src/gateway/outbox';
+import { wsTextFrame } from '../src/frames';
 import type { Frame, Slot } from '../src/hub';
 import { Stats } from '../src/stats';
 

@@ -19,7 +19,7 @@
  */
 import type { Socket } from 'node:net';
 import { Subscriber } from 'zeromq';
-import { wsTextFrame } from '../../src/gateway/outbox';
+import { wsTextFrame } from '../../src/frames';
 import { ZmtpSubscriber } from '../../src/ingest/zmtp';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, MODE_TOPIC, serveParent, toParent } from './common';

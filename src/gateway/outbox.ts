@@ -5,8 +5,6 @@ import type { Socket } from 'node:net';
 import { wsTextFrame } from '../frames';
 import { corkUntilTick, socketOf, uncorkNow } from './cork';
 
-export { wsTextFrame } from '../frames';
-
 /** Slow-consumer limits (protocol.md "Limits and slow clients"). */
 export interface OutboxLimits {
   /** Buffered bytes past which market data is conflated per key. */
