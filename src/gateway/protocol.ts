@@ -107,20 +107,26 @@ function item(raw: unknown): Item {
   return { ok: true, symbol, exchange, raw: r };
 }
 
+/** OpenAlgo's INVALID_PARAMETERS messages for a request that names no symbol at all [compat]. */
+export const NO_SYMBOLS_MESSAGE = {
+  subscribe: 'At least one symbol must be specified',
+  unsubscribe: 'Either symbols or unsubscribe_all is required',
+} as const;
+
 /**
  * The entries of a subscribe/unsubscribe request: the bulk form (`symbols: [...]`) or the single
  * form (`symbol`, `exchange` at top level). Returns a string (the INVALID_PARAMETERS message) when
- * the request has neither form or `symbols` is not an array.
+ * `symbols` is not an array, or when the request names no symbol at all (`symbols` empty or missing
+ * and no single form) — as OpenAlgo does, whose `data.get("symbols") or []` also lets an empty
+ * `symbols` fall through to the single form.
  */
-export function itemsOf(msg: Request): Item[] | string {
+export function itemsOf(msg: Request, action: 'subscribe' | 'unsubscribe'): Item[] | string {
   const symbols = msg['symbols'];
   if (symbols !== undefined && symbols !== null) {
     if (!Array.isArray(symbols)) return '"symbols" must be an array of {"symbol","exchange"} objects';
-    return symbols.map(item);
+    if (symbols.length > 0) return symbols.map(item);
   }
-  if (msg['symbol'] === undefined && msg['exchange'] === undefined) {
-    return 'Give "symbols": [{"symbol","exchange"}], or "symbol" and "exchange"';
-  }
+  if (msg['symbol'] === undefined && msg['exchange'] === undefined) return NO_SYMBOLS_MESSAGE[action];
   return [item(msg)];
 }
 

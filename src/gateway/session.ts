@@ -284,7 +284,7 @@ export class Session {
     if (m instanceof Error) return this.error('INVALID_MODE', m.message, rid);
     const depth = depthOf(msg);
     if (typeof depth === 'string') return this.error('INVALID_PARAMETERS', depth, rid);
-    const items = itemsOf(msg);
+    const items = itemsOf(msg, 'subscribe');
     if (typeof items === 'string') return this.error('INVALID_PARAMETERS', items, rid);
     const { hub, config } = this.ctx;
     const most = maxRequestEntries(config.maxSubscriptions);
@@ -336,13 +336,13 @@ export class Session {
     const broker = (this.user as { broker: string }).broker;
     const top = optionalModeOf(msg['mode']);
     if (top instanceof Error) return this.error('INVALID_MODE', top.message, rid);
-    const items = itemsOf(msg);
+    const items = itemsOf(msg, 'unsubscribe');
     if (typeof items === 'string') return this.error('INVALID_PARAMETERS', items, rid);
     const most = maxRequestEntries(this.ctx.config.maxSubscriptions);
     if (items.length > most) return this.error('INVALID_PARAMETERS', `A request may carry at most ${most} entries; split it`, rid);
     const successful: Record<string, unknown>[] = [];
     const failed: Record<string, unknown>[] = [];
-    const bulk = Array.isArray(msg['symbols']);
+    const bulk = Array.isArray(msg['symbols']) && msg['symbols'].length > 0;
     for (const it of items) {
       if (!it.ok) {
         failed.push({ symbol: it.symbol, exchange: it.exchange, status: 'error', message: it.message, broker });
