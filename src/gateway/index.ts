@@ -169,7 +169,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
         if (s.ws.readyState === s.ws.CLOSED) return resolve();
         s.ws.once('close', () => resolve());
       })));
-      for (const s of open) s.ws.close(1001, 'server shutting down');
+      // A restart must strand no client (docs/protocol-notes.md, "Restarts"): an open connection is
+      // cut without a close frame, which every client we know treats as a drop to recover from
+      // (a browser reports wasClean false, code 1006; a close frame, whatever its code, reads as
+      // clean and OpenAlgo's MarketDataManager would never come back). A connection already
+      // closing, e.g. because its client asked to, finishes its handshake within the grace.
+      for (const s of open) if (s.ws.readyState === s.ws.OPEN) s.ws.terminate();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       if (timer) clearTimeout(timer);

@@ -44,6 +44,9 @@ export interface Gateway {
   relayOrder(topic: string, payload: Buffer | string): void;
   /** Stops accepting new connections (upgrades answered 503). */
   stopAccepting(): void;
-  /** Closes every client with 1001 and resolves when they are gone (terminating after graceMs). */
+  /**
+   * Ends every connection for a restart and resolves when they are gone: open ones are cut without a
+   * close frame so their clients reconnect; ones already closing get graceMs to finish.
+   */
   close(graceMs: number): Promise<void>;
 }
