@@ -76,7 +76,13 @@ describe('gateway hooks', () => {
     interest = [];
     server = createServer();
     // A configured key the verifier replaces: the gateway must not consult it.
-    const config = defaultServeConfig({ apiKeys: [{ key: 'configured-key', userId: 'carol', broker: 'feed' }], port: 0 });
+    // Control rate high enough that only the gateway's own queue bound can refuse a message here.
+    const config = defaultServeConfig({
+      apiKeys: [{ key: 'configured-key', userId: 'carol', broker: 'feed' }],
+      port: 0,
+      controlRate: 10_000,
+      controlBurst: 10_000,
+    });
     gateway = createGateway({
       server,
       config,
@@ -145,6 +151,22 @@ describe('gateway hooks', () => {
       });
       expect(await c.request({ action: 'subscribe', symbol: 'X', exchange: 'NSE' })).toMatchObject({ code: 'NOT_AUTHENTICATED' });
       expect(await c.request({ action: 'authenticate', api_key: 'alice-key' })).toMatchObject({ type: 'auth', status: 'success', user_id: 'alice' });
+    });
+
+    it('holds at most 256 frames behind a pending verify and refuses the rest with RATE_LIMITED at once', async () => {
+      const c = await open();
+      const answer = deferred<Identity | undefined>();
+      verifier.next = answer.promise;
+      c.send({ action: 'authenticate', api_key: 'slow-key' });
+      for (let i = 0; i < 300; i++) c.send({ action: 'ping', request_id: i });
+      const refused: Msg[] = [];
+      for (let i = 0; i < 44; i++) refused.push(await c.next());
+      expect(refused.map((m) => [m['code'], m['request_id']])).toStrictEqual(Array.from({ length: 44 }, (_, i) => ['RATE_LIMITED', 256 + i]));
+      answer.resolve(ALICE);
+      expect(await c.next()).toMatchObject({ type: 'auth', status: 'success' });
+      const pongs: unknown[] = [];
+      for (let i = 0; i < 256; i++) pongs.push((await c.next(ofType('pong')))['request_id']);
+      expect(pongs).toStrictEqual(Array.from({ length: 256 }, (_, i) => i));
     });
 
     it('answers a key the verifier does not know with Invalid API key', async () => {
