@@ -166,7 +166,7 @@ function processSignals(handler: (signal: NodeJS.Signals) => void): () => void {
 /**
  * Runs `tickcast <argv>` and resolves with the exit code: at once for `--help` and errors, after a
  * shutdown signal for the long-running commands. The first SIGTERM/SIGINT drains (readiness off,
- * clients closed with 1001, feed closed); a second exits at once.
+ * open clients cut so they reconnect, feed closed); a second exits at once.
  */
 export async function main(argv: readonly string[], io: CliIO, commands: readonly Command[] = COMMANDS): Promise<number> {
   const say = (stream: NodeJS.WritableStream, text: string): void => void stream.write(text.endsWith('\n') ? text : text + '\n');

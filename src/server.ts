@@ -43,7 +43,7 @@ export interface Proxy {
   adapterStatus(): AdapterStatus;
   /** True from the start of {@link close}: `/readyz` answers 503. */
   readonly draining: boolean;
-  /** Drains and stops: readiness off, no new connections, clients closed with 1001, feed closed. */
+  /** Drains and stops: readiness off, no new connections, open clients cut so they reconnect, feed closed. */
   close(): Promise<void>;
 }
 

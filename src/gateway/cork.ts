@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
+import { socketOf } from './wsInternals';
 
 const corked = new Set<Socket>();
 
@@ -31,9 +32,4 @@ export function uncorkNow(ws: WebSocket): boolean {
   if (socket === undefined || !corked.delete(socket)) return false;
   if (!socket.destroyed) socket.uncork();
   return true;
-}
-
-/** The TCP socket under a `ws` WebSocket (a private field of `ws`). */
-export function socketOf(ws: WebSocket): Socket | undefined {
-  return (ws as unknown as { _socket?: Socket })._socket;
 }

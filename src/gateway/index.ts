@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiKeyStore } from './auth';
 import { Session, type SessionContext } from './session';
-import type { Gateway, GatewayDeps } from './types';
+import type { Gateway, GatewayDeps, Identity, KeyVerifier } from './types';
 
 /** The `batch_ms` query parameter of a connection URL, or null when absent. */
 function batchQuery(url: string | undefined): string | null {
@@ -15,7 +15,25 @@ function batchQuery(url: string | undefined): string | null {
   }
 }
 
-export type { AdapterStatus, Gateway, GatewayDeps, SessionView } from './types';
+export type {
+  AdapterStatus,
+  Gateway,
+  GatewayDeps,
+  Identity,
+  KeyVerifier,
+  SessionView,
+  Upstream,
+  UpstreamItem,
+  UpstreamResult,
+} from './types';
+
+/**
+ * A user's order-event feed topics, as OpenAlgo's publisher names them
+ * (subscribers/wsproxy_subscriber.py): the broker upper-cased, the user id as it is.
+ */
+export function orderTopics(user: Identity): readonly string[] {
+  return [`${user.broker.toUpperCase()}_${user.userId}_orders`, `ANALYZE_${user.userId}_orders`];
+}
 
 /**
  * The WebSocket gateway on the proxy's HTTP server: OpenAlgo's client protocol (protocol.md) with
@@ -30,31 +48,39 @@ export function createGateway(deps: GatewayDeps): Gateway {
     clientTracking: false,
   });
   const keys = new ApiKeyStore(config.apiKeys);
+  const verifier: KeyVerifier = deps.verifier ?? { verify: (key) => keys.lookup(key) };
   const sessions = new Set<Session>();
   const remotePorts = new WeakMap<Session, number | undefined>();
-  /** userId → sessions of that user that subscribed to order events */
-  const orderSubscribers = new Map<string, Set<Session>>();
+  /** userId → sessions of that user that subscribed to order events, and the topics announced for them */
+  const orderSubscribers = new Map<string, { readonly sessions: Set<Session>; readonly topics: readonly string[] }>();
   let accepting = true;
   let nextId = 1;
 
-  const brokers = keys.brokers();
   const ctx: SessionContext = {
     config,
     hub,
     stats,
-    keys,
+    verifier,
+    upstream: deps.upstream,
     adapterStatus: deps.adapterStatus,
-    supportedBrokers: JSON.stringify({ type: 'supported_brokers', status: 'success', brokers, count: brokers.length }),
+    brokers: keys.brokers(),
     orders: (session, subscribed) => {
-      const userId = session.user?.userId;
-      if (userId === undefined) return;
-      let set = orderSubscribers.get(userId);
+      const user = session.user;
+      if (user === undefined) return;
+      let entry = orderSubscribers.get(user.userId);
       if (subscribed) {
-        if (!set) orderSubscribers.set(userId, (set = new Set()));
-        set.add(session);
-      } else if (set) {
-        set.delete(session);
-        if (set.size === 0) orderSubscribers.delete(userId);
+        if (!entry) {
+          entry = { sessions: new Set(), topics: orderTopics(user) };
+          orderSubscribers.set(user.userId, entry);
+          deps.onOrderInterest?.(entry.topics, true);
+        }
+        entry.sessions.add(session);
+      } else if (entry) {
+        entry.sessions.delete(session);
+        if (entry.sessions.size === 0) {
+          orderSubscribers.delete(user.userId);
+          deps.onOrderInterest?.(entry.topics, false);
+        }
       }
     },
   };
@@ -146,7 +172,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
       const userId = (event as Record<string, unknown>)['user_id'];
       if (typeof userId !== 'string' && typeof userId !== 'number') return;
-      const receivers = orderSubscribers.get(String(userId));
+      const receivers = orderSubscribers.get(String(userId))?.sessions;
       if (!receivers || receivers.size === 0) return;
       // Null prototype: a `__proto__` key in the event stays a plain field.
       const out: Record<string, unknown> = Object.create(null);
@@ -169,7 +195,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
         if (s.ws.readyState === s.ws.CLOSED) return resolve();
         s.ws.once('close', () => resolve());
       })));
-      for (const s of open) s.ws.close(1001, 'server shutting down');
+      // A restart must strand no client (docs/protocol-notes.md, "Restarts"): an open connection is
+      // cut without a close frame, which every client we know treats as a drop to recover from
+      // (a browser reports wasClean false, code 1006; a close frame, whatever its code, reads as
+      // clean and OpenAlgo's MarketDataManager would never come back). A connection already
+      // closing, e.g. because its client asked to, finishes its handshake within the grace.
+      for (const s of open) if (s.ws.readyState === s.ws.OPEN) s.ws.terminate();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       if (timer) clearTimeout(timer);

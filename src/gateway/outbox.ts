@@ -3,7 +3,8 @@ import type { Frame, Slot } from '../hub';
 import type { Stats } from '../stats';
 import type { Socket } from 'node:net';
 import { wsTextFrame } from '../frames';
-import { corkUntilTick, socketOf, uncorkNow } from './cork';
+import { corkUntilTick, uncorkNow } from './cork';
+import { socketOf, writesAtOnce } from './wsInternals';
 
 /** Slow-consumer limits (protocol.md "Limits and slow clients"). */
 export interface OutboxLimits {
@@ -60,12 +61,6 @@ class BatchClock {
 }
 
 const batchClock = new BatchClock();
-
-/** ws's sender and socket, as far as the raw path needs them (private fields of `ws`). */
-interface WsInternals {
-  readonly readyState: number;
-  readonly _sender?: { readonly _bufferedBytes: number };
-}
 
 /** A batch as one client's window encoded it, for the next client with the very same frames. */
 export interface SharedBatch {
@@ -203,10 +198,9 @@ export class Outbox {
 
   private write(frame: Frame): void {
     corkUntilTick(this.ws);
-    const internals = this.ws as unknown as WsInternals;
     // Raw only while ws itself would write at once (open, nothing queued in its sender): then the
     // order with ws's own writes (replies, pings, the close frame) is the order of the calls.
-    if (this.raw !== undefined && internals.readyState === 1 && internals._sender?._bufferedBytes === 0) {
+    if (this.raw !== undefined && writesAtOnce(this.ws)) {
       this.raw.write((frame.wire ??= wsTextFrame(frame.bytes)));
     } else {
       this.ws.send(frame.bytes, { binary: false });

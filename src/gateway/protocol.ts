@@ -1,4 +1,4 @@
-import { InvalidModeError, type Mode, parseMode } from '../../streams';
+import { InvalidModeError, type Mode, modeLabel, parseMode } from '../../streams';
 
 /** Error codes of protocol.md's error envelope. */
 export type ErrorCode =
@@ -107,20 +107,26 @@ function item(raw: unknown): Item {
   return { ok: true, symbol, exchange, raw: r };
 }
 
+/** OpenAlgo's INVALID_PARAMETERS messages for a request that names no symbol at all [compat]. */
+export const NO_SYMBOLS_MESSAGE = {
+  subscribe: 'At least one symbol must be specified',
+  unsubscribe: 'Either symbols or unsubscribe_all is required',
+} as const;
+
 /**
  * The entries of a subscribe/unsubscribe request: the bulk form (`symbols: [...]`) or the single
  * form (`symbol`, `exchange` at top level). Returns a string (the INVALID_PARAMETERS message) when
- * the request has neither form or `symbols` is not an array.
+ * `symbols` is not an array, or when the request names no symbol at all (`symbols` empty or missing
+ * and no single form) — as OpenAlgo does, whose `data.get("symbols") or []` also lets an empty
+ * `symbols` fall through to the single form.
  */
-export function itemsOf(msg: Request): Item[] | string {
+export function itemsOf(msg: Request, action: 'subscribe' | 'unsubscribe'): Item[] | string {
   const symbols = msg['symbols'];
   if (symbols !== undefined && symbols !== null) {
     if (!Array.isArray(symbols)) return '"symbols" must be an array of {"symbol","exchange"} objects';
-    return symbols.map(item);
+    if (symbols.length > 0) return symbols.map(item);
   }
-  if (msg['symbol'] === undefined && msg['exchange'] === undefined) {
-    return 'Give "symbols": [{"symbol","exchange"}], or "symbol" and "exchange"';
-  }
+  if (msg['symbol'] === undefined && msg['exchange'] === undefined) return NO_SYMBOLS_MESSAGE[action];
   return [item(msg)];
 }
 
@@ -180,4 +186,115 @@ export function batchMsOf(value: unknown, max: number): number | string {
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max) return n;
   return `"batch_ms" must be a whole number of milliseconds from 0 (off) to ${max}`;
+}
+
+// --- replies -------------------------------------------------------------------------------------
+// Pure builders of every reply protocol.md defines, serialised, `request_id` echoed when given.
+
+/** Who a connection authenticated as. */
+export interface ReplyUser {
+  readonly userId: string;
+  readonly broker: string;
+}
+
+const SUPPORTED_FEATURES = { ltp: true, quote: true, depth: true };
+
+/** `auth` success. */
+export function authReply(user: ReplyUser, requestId: unknown): string {
+  return reply(
+    {
+      type: 'auth',
+      status: 'success',
+      message: 'Authentication successful',
+      broker: user.broker,
+      user_id: user.userId,
+      supported_features: SUPPORTED_FEATURES,
+    },
+    requestId,
+  );
+}
+
+/** `pong`, echoing `timestamp` as `client_timestamp` and `_pingId` when the ping carried them. */
+export function pongReply(msg: Request, now: number): string {
+  const out: Record<string, unknown> = { type: 'pong', status: 'success', server_timestamp: now };
+  if (msg['timestamp'] !== undefined) out['client_timestamp'] = msg['timestamp'];
+  if (msg['_pingId'] !== undefined) out['_pingId'] = msg['_pingId'];
+  return reply(out, requestIdOf(msg));
+}
+
+/** `supported_brokers`. */
+export function supportedBrokersReply(brokers: readonly string[], requestId: unknown): string {
+  return reply({ type: 'supported_brokers', status: 'success', brokers, count: brokers.length }, requestId);
+}
+
+/** `broker_info` for an authenticated user. */
+export function brokerInfoReply(user: ReplyUser, adapterStatus: string, requestId: unknown): string {
+  return reply({ type: 'broker_info', status: 'success', broker: user.broker, adapter_status: adapterStatus, user_id: user.userId }, requestId);
+}
+
+/** `subscribe_orders` / `unsubscribe_orders`. */
+export function ordersReply(subscribed: boolean, requestId: unknown): string {
+  return reply(
+    {
+      type: subscribed ? 'subscribe_orders' : 'unsubscribe_orders',
+      status: 'success',
+      message: subscribed ? 'Subscribed to order updates' : 'Unsubscribed from order updates',
+    },
+    requestId,
+  );
+}
+
+/** `set_options` [ext]. */
+export function setOptionsReply(batchMs: number, requestId: unknown): string {
+  return reply({ type: 'set_options', status: 'success', batch_ms: batchMs }, requestId);
+}
+
+/** One entry of a subscribe reply. */
+export type SubscribeEntry = Record<string, unknown> & { readonly status: 'success' | 'error' };
+
+/** A successful subscribe entry: `mode` is the label. */
+export function subscribedEntry(symbol: string, exchange: string, mode: Mode, depth: number, broker: string): SubscribeEntry {
+  return { symbol, exchange, status: 'success', mode: modeLabel(mode), depth, broker };
+}
+
+/** A failed subscribe (or unsubscribe) entry, with a `code` when there is one. */
+export function errorEntry(symbol: string, exchange: string, message: string, broker: string, code?: string): SubscribeEntry {
+  return code === undefined
+    ? { symbol, exchange, status: 'error', message, broker }
+    : { symbol, exchange, status: 'error', code, message, broker };
+}
+
+/** The `subscribe` reply: one entry per requested item, in request order. */
+export function subscribeReply(entries: readonly SubscribeEntry[], broker: string, requestId: unknown): string {
+  const ok = entries.filter((e) => e.status === 'success').length;
+  return reply(
+    {
+      type: 'subscribe',
+      status: overallStatus(ok, entries.length - ok),
+      subscriptions: entries,
+      message: 'Subscription processing complete',
+      broker,
+    },
+    requestId,
+  );
+}
+
+/** An unsubscribe entry that succeeded. */
+export function unsubscribedEntry(symbol: string, exchange: string, broker: string): Record<string, unknown> {
+  return { symbol, exchange, status: 'success', broker };
+}
+
+/** The `unsubscribe` reply (also `unsubscribe_all`'s). */
+export function unsubscribeReply(successful: readonly unknown[], failed: readonly unknown[], broker: string, requestId: unknown): string {
+  return reply(
+    {
+      type: 'unsubscribe',
+      status: overallStatus(successful.length, failed.length),
+      message: 'Unsubscription processing complete',
+      successful,
+      failed,
+      broker,
+    },
+    requestId,
+  );
 }

@@ -1,46 +1,55 @@
 import type WebSocket from 'ws';
-import { modeLabel } from '../../streams';
+import type { Mode } from '../../streams';
 import type { ServeConfig } from '../config';
 import type { Frame, Hub, HubClient } from '../hub';
 import type { Logger } from '../logger';
 import type { Stats } from '../stats';
-import type { ApiKeyStore } from './auth';
 import { MAX_BATCH_MS, Outbox } from './outbox';
 import {
   actionOf,
+  authReply,
   batchMsOf,
+  brokerInfoReply,
   depthOf,
   describeAction,
   type ErrorCode,
+  errorEntry,
   errorEnvelope,
   itemsOf,
   MAX_MESSAGE_NESTING,
   maxRequestEntries,
   nestsDeeperThan,
   optionalModeOf,
-  overallStatus,
-  reply,
+  ordersReply,
+  pongReply,
   type Request,
   requestIdOf,
+  setOptionsReply,
+  type SubscribeEntry,
+  subscribedEntry,
   subscribeModeOf,
+  subscribeReply,
+  supportedBrokersReply,
+  unsubscribedEntry,
+  unsubscribeReply,
 } from './protocol';
 import { ControlRateLimiter } from './rateLimiter';
-import type { AdapterStatus } from './types';
+import type { AdapterStatus, Identity, KeyVerifier, Upstream, UpstreamItem, UpstreamResult } from './types';
 
 /** What every session shares: built once per gateway, not per client. */
 export interface SessionContext {
   readonly config: ServeConfig;
   readonly hub: Hub;
   readonly stats: Stats;
-  readonly keys: ApiKeyStore;
+  readonly verifier: KeyVerifier;
+  /** Where new subscriptions are acquired and released; undefined: everything is accepted. */
+  readonly upstream: Upstream | undefined;
   readonly adapterStatus: () => AdapterStatus;
   /** Registers or removes a session as a receiver of its user's order events. */
   readonly orders: (session: Session, subscribed: boolean) => void;
-  /** The `supported_brokers` reply, serialised once. */
-  readonly supportedBrokers: string;
+  /** Every broker label configured, for `supported_brokers`. */
+  readonly brokers: readonly string[];
 }
-
-const SUPPORTED_FEATURES = { ltp: true, quote: true, depth: true };
 
 /** Frames larger than this are not parsed once rate-limited: limiting must stay cheap. */
 const LIMITED_PARSE_BYTES = 4096;
@@ -62,13 +71,60 @@ function limitedRequestId(data: Buffer): unknown {
 }
 
 /**
+ * Messages of one connection held while an earlier one waits on a key verifier or an upstream: at
+ * most this many, beyond which they are refused (the rate limiter bounds how fast they come).
+ */
+const MAX_QUEUED = 256;
+
+/** The error-entry code of items an upstream could not be asked about (OpenAlgo's code for a missing adapter). */
+const UPSTREAM_DOWN_CODE = 'BROKER_ERROR';
+
+/** A handler of one action; a promise when its answer waits on a verifier or an upstream. */
+type Handler = (session: Session, msg: Request, rid: unknown) => void | Promise<void>;
+
+/** One action of protocol.md's dispatch table. */
+interface Action {
+  readonly needsAuth: boolean;
+  readonly handle: Handler;
+}
+
+function isPromise<T>(value: unknown): value is Promise<T> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The key of an (exchange, symbol, mode) held by one connection. */
+function itemKey(exchange: string, symbol: string, mode: Mode): string {
+  return `${mode}\u0000${exchange}\u0000${symbol}`;
+}
+
+/**
  * One WebSocket connection: protocol state (authentication, order subscription), the control-rate
  * limiter, and the outbox its market data flows through. Every inbound frame gets exactly one
- * reply or error envelope; only the documented cases close the connection.
+ * reply or error envelope, in the order the frames came (a frame waiting on a verifier or upstream
+ * holds the ones after it); only the documented cases close the connection.
  */
 export class Session {
+  /** protocol.md's dispatch table: action → whether it needs authentication, and its handler. */
+  private static readonly ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
+    ['authenticate', { needsAuth: false, handle: (s, m, r) => s.authenticate(m, r) }],
+    ['auth', { needsAuth: false, handle: (s, m, r) => s.authenticate(m, r) }],
+    ['ping', { needsAuth: false, handle: (s, m) => s.outbox.sendControl(pongReply(m, Date.now())) }],
+    ['set_options', { needsAuth: false, handle: (s, m, r) => s.setOptions(m, r) }],
+    ['get_supported_brokers', { needsAuth: false, handle: (s, _m, r) => s.outbox.sendControl(supportedBrokersReply(s.ctx.brokers, r)) }],
+    ['subscribe', { needsAuth: true, handle: (s, m, r) => s.subscribe(m, r) }],
+    ['unsubscribe', { needsAuth: true, handle: (s, m, r) => s.unsubscribe(m, r) }],
+    ['unsubscribe_all', { needsAuth: true, handle: (s, _m, r) => s.unsubscribeAll(r) }],
+    ['get_broker_info', { needsAuth: true, handle: (s, _m, r) => s.brokerInfo(r) }],
+    ['subscribe_orders', { needsAuth: true, handle: (s, _m, r) => s.setOrders(true, r) }],
+    ['unsubscribe_orders', { needsAuth: true, handle: (s, _m, r) => s.setOrders(false, r) }],
+  ]);
+
   /** Set once authenticated. */
-  user: { readonly userId: string; readonly broker: string } | undefined;
+  user: Identity | undefined;
   ordersSubscribed = false;
   alive = true;
   readonly outbox: Outbox;
@@ -76,6 +132,11 @@ export class Session {
   private readonly limiter: ControlRateLimiter;
   private authTimer: NodeJS.Timeout | undefined;
   private ended = false;
+  /** True while a message's answer waits on a promise; later messages queue behind it. */
+  private busy = false;
+  private readonly queued: Request[] = [];
+  /** What this connection acquired from the upstream, to release exactly that. */
+  private readonly acquired = new Map<string, { readonly identity: Identity; readonly item: UpstreamItem }>();
 
   constructor(
     readonly id: number,
@@ -136,22 +197,23 @@ export class Session {
       this.error('INVALID_PARAMETERS', `A message may nest arrays and objects at most ${MAX_MESSAGE_NESTING} deep`, undefined);
       return;
     }
-    try {
-      this.dispatch(msg as Request);
-    } catch (err) {
-      this.log.error({ err, event: 'dispatch_error' }, 'unexpected error while handling a client message');
-      this.error('SERVER_ERROR', 'Internal error while handling the message', requestIdOf(msg as Request));
+    if (!this.busy) return this.run(msg as Request);
+    if (this.queued.length >= MAX_QUEUED) {
+      return this.error('RATE_LIMITED', 'Too many messages waiting for an earlier one to be answered', requestIdOf(msg as Request));
     }
+    this.queued.push(msg as Request);
   }
 
   /** Releases everything the connection held. Idempotent. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.queued.length = 0;
     if (this.authTimer) clearTimeout(this.authTimer);
     this.outbox.dispose();
     this.ctx.hub.removeClient(this.client);
     if (this.ordersSubscribed) this.ctx.orders(this, false);
+    this.releaseAll();
   }
 
   /** This connection's handle in the hub (read-only use: tests and diagnostics). */
@@ -164,64 +226,48 @@ export class Session {
     this.outbox.sendControl(text);
   }
 
-  private dispatch(msg: Request): void {
-    const action = actionOf(msg);
-    const rid = requestIdOf(msg);
-    switch (action) {
-      case 'authenticate':
-      case 'auth':
-        return this.authenticate(msg, rid);
-      case 'ping':
-        return this.pong(msg);
-      case 'set_options':
-        return this.setOptions(msg, rid);
-      case 'get_supported_brokers':
-        return this.outbox.sendControl(rid === undefined ? this.ctx.supportedBrokers : reply(JSON.parse(this.ctx.supportedBrokers), rid));
-      case 'subscribe':
-      case 'unsubscribe':
-      case 'unsubscribe_all':
-      case 'get_broker_info':
-      case 'subscribe_orders':
-      case 'unsubscribe_orders':
-        if (!this.user) return this.error('NOT_AUTHENTICATED', 'You must authenticate first', rid);
-        break;
-      default:
-        return this.error('INVALID_ACTION', `Invalid action: ${describeAction(action)}`, rid);
-    }
-    const user = this.user;
-    switch (action) {
-      case 'subscribe':
-        return this.subscribe(msg, rid);
-      case 'unsubscribe':
-        return this.unsubscribe(msg, rid);
-      case 'unsubscribe_all':
-        return this.unsubscribeAll(rid);
-      case 'get_broker_info':
-        return this.outbox.sendControl(
-          reply(
-            { type: 'broker_info', status: 'success', broker: user.broker, adapter_status: this.ctx.adapterStatus(), user_id: user.userId },
-            rid,
-          ),
-        );
-      case 'subscribe_orders':
-      case 'unsubscribe_orders': {
-        const on = action === 'subscribe_orders';
-        if (this.ordersSubscribed !== on) {
-          this.ordersSubscribed = on;
-          this.ctx.orders(this, on);
-        }
-        return this.outbox.sendControl(
-          reply({ type: action, status: 'success', message: on ? 'Subscribed to order updates' : 'Unsubscribed from order updates' }, rid),
-        );
-      }
-    }
-  }
-
   /** Applies a `?batch_ms=` from the connection URL; a bad value is answered, not fatal. */
   applyUrlBatchMs(value: string): void {
     const ms = batchMsOf(value, MAX_BATCH_MS);
     if (typeof ms === 'string') return this.error('INVALID_PARAMETERS', ms, undefined);
     this.outbox.setBatchMs(ms);
+  }
+
+  /** Handles one message; when its answer waits on a promise, holds the next ones until it settles. */
+  private run(msg: Request): void {
+    const pending = this.dispatch(msg);
+    if (!pending) return;
+    this.busy = true;
+    void pending.then(() => {
+      this.busy = false;
+      while (!this.busy && !this.ended && this.queued.length > 0) this.run(this.queued.shift() as Request);
+    });
+  }
+
+  /** Answers one message; a promise (that never rejects) when the answer waits. */
+  private dispatch(msg: Request): Promise<void> | undefined {
+    const rid = requestIdOf(msg);
+    const fail = (err: unknown): void => {
+      this.log.error({ err, event: 'dispatch_error' }, 'unexpected error while handling a client message');
+      if (!this.ended) this.error('SERVER_ERROR', 'Internal error while handling the message', rid);
+    };
+    try {
+      const action = actionOf(msg);
+      const entry = typeof action === 'string' ? Session.ACTIONS.get(action) : undefined;
+      if (!entry) {
+        this.error('INVALID_ACTION', `Invalid action: ${describeAction(action)}`, rid);
+        return undefined;
+      }
+      if (entry.needsAuth && !this.user) {
+        this.error('NOT_AUTHENTICATED', 'You must authenticate first', rid);
+        return undefined;
+      }
+      const result = entry.handle(this, msg, rid);
+      return isPromise<void>(result) ? result.catch(fail) : undefined;
+    } catch (err) {
+      fail(err);
+      return undefined;
+    }
   }
 
   /** `set_options` [ext]: per-connection delivery options; today `batch_ms`. */
@@ -230,101 +276,163 @@ export class Session {
     const ms = batchMsOf(msg['batch_ms'], MAX_BATCH_MS);
     if (typeof ms === 'string') return this.error('INVALID_PARAMETERS', ms, rid);
     this.outbox.setBatchMs(ms);
-    this.outbox.sendControl(reply({ type: 'set_options', status: 'success', batch_ms: ms }, rid));
+    this.outbox.sendControl(setOptionsReply(ms, rid));
   }
 
-  private authenticate(msg: Request, rid: unknown): void {
+  private authenticate(msg: Request, rid: unknown): void | Promise<void> {
     const key = msg['api_key'] ?? msg['apikey'];
     if (typeof key !== 'string' || key === '') {
       this.ctx.stats.authFailures++;
       return this.error('AUTHENTICATION_ERROR', 'API key is required', rid);
     }
-    const found = this.ctx.keys.lookup(key);
+    let answer: ReturnType<KeyVerifier['verify']>;
+    try {
+      answer = this.ctx.verifier.verify(key);
+    } catch (err) {
+      return this.verifyFailed(err, rid);
+    }
+    if (isPromise<Identity | undefined>(answer)) {
+      return answer.then(
+        (found) => this.authenticated(found, rid),
+        (err: unknown) => this.verifyFailed(err, rid),
+      );
+    }
+    this.authenticated(answer, rid);
+  }
+
+  private authenticated(found: Identity | undefined, rid: unknown): void {
+    if (this.ended) return;
     if (!found) {
       this.ctx.stats.authFailures++;
       this.log.info({ event: 'auth_failed' }, 'authentication failed');
       return this.error('AUTHENTICATION_ERROR', 'Invalid API key', rid);
     }
-    if (this.user && this.user.userId !== found.userId && this.ordersSubscribed) {
+    const user: Identity = { userId: found.userId, broker: found.broker };
+    if (this.user && this.user.userId !== user.userId && this.ordersSubscribed) {
       // Order events follow the user: re-register under the new one.
       this.ctx.orders(this, false);
-      this.user = found;
+      this.user = user;
       this.ctx.orders(this, true);
     } else {
-      this.user = found;
+      this.user = user;
     }
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = undefined;
-    this.log.debug({ event: 'auth', userId: found.userId }, 'authenticated');
-    this.outbox.sendControl(
-      reply(
-        {
-          type: 'auth',
-          status: 'success',
-          message: 'Authentication successful',
-          broker: found.broker,
-          user_id: found.userId,
-          supported_features: SUPPORTED_FEATURES,
-        },
-        rid,
-      ),
-    );
+    this.log.debug({ event: 'auth', userId: user.userId }, 'authenticated');
+    this.outbox.sendControl(authReply(user, rid));
   }
 
-  private pong(msg: Request): void {
-    const out: Record<string, unknown> = { type: 'pong', status: 'success', server_timestamp: Date.now() };
-    if (msg['timestamp'] !== undefined) out['client_timestamp'] = msg['timestamp'];
-    if (msg['_pingId'] !== undefined) out['_pingId'] = msg['_pingId'];
-    this.outbox.sendControl(reply(out, requestIdOf(msg)));
+  /** The verifier could not tell (it threw or rejected): say so; the client may try again. */
+  private verifyFailed(err: unknown, rid: unknown): void {
+    if (this.ended) return;
+    this.ctx.stats.authFailures++;
+    this.log.warn({ event: 'auth_unavailable', reason: describe(err) }, 'an API key could not be checked');
+    this.error('SERVER_ERROR', 'The API key could not be checked right now (the key service is unavailable); try again', rid);
   }
 
-  private subscribe(msg: Request, rid: unknown): void {
-    const broker = (this.user as { broker: string }).broker;
+  private brokerInfo(rid: unknown): void {
+    this.outbox.sendControl(brokerInfoReply(this.user as Identity, this.ctx.adapterStatus(), rid));
+  }
+
+  private setOrders(on: boolean, rid: unknown): void {
+    if (this.ordersSubscribed !== on) {
+      this.ordersSubscribed = on;
+      this.ctx.orders(this, on);
+    }
+    this.outbox.sendControl(ordersReply(on, rid));
+  }
+
+  private subscribe(msg: Request, rid: unknown): void | Promise<void> {
+    const user = this.user as Identity;
+    const { broker } = user;
     const m = subscribeModeOf(msg);
     if (m instanceof Error) return this.error('INVALID_MODE', m.message, rid);
     const depth = depthOf(msg);
     if (typeof depth === 'string') return this.error('INVALID_PARAMETERS', depth, rid);
-    const items = itemsOf(msg);
+    const items = itemsOf(msg, 'subscribe');
     if (typeof items === 'string') return this.error('INVALID_PARAMETERS', items, rid);
-    const { hub, config } = this.ctx;
+    const { hub, config, upstream } = this.ctx;
     const most = maxRequestEntries(config.maxSubscriptions);
     if (items.length > most) return this.error('MAX_SUBSCRIPTIONS', `A request may carry at most ${most} entries; split it`, rid);
-    const label = modeLabel(m);
+    // Each entry: its final answer already, or the (exchange, symbol) it asks for.
+    const plan: (SubscribeEntry | { readonly exchange: string; readonly symbol: string })[] = [];
+    /** The keys this request newly holds, in first-mention order. */
+    const fresh = new Map<string, UpstreamItem>();
     let held = hub.countHeld(this.client);
-    let ok = 0;
-    const added: { exchange: string; symbol: string }[] = [];
-    const subscriptions = items.map((it) => {
-      if (!it.ok) return { symbol: it.symbol, exchange: it.exchange, status: 'error', message: it.message, broker };
-      const already = hub.held(this.client, it.exchange, it.symbol).includes(m);
+    for (const it of items) {
+      if (!it.ok) {
+        plan.push(errorEntry(it.symbol, it.exchange, it.message, broker));
+        continue;
+      }
+      const key = itemKey(it.exchange, it.symbol, m);
+      const already = fresh.has(key) || hub.held(this.client, it.exchange, it.symbol).includes(m);
       if (!already && held >= config.maxSubscriptions) {
-        return {
-          symbol: it.symbol,
-          exchange: it.exchange,
-          status: 'error',
-          code: 'MAX_SUBSCRIPTIONS',
-          message: `Subscription limit reached: at most ${config.maxSubscriptions} (symbol, mode) subscriptions per connection`,
-          broker,
-        };
+        plan.push(
+          errorEntry(
+            it.symbol,
+            it.exchange,
+            `Subscription limit reached: at most ${config.maxSubscriptions} (symbol, mode) subscriptions per connection`,
+            broker,
+            'MAX_SUBSCRIPTIONS',
+          ),
+        );
+        continue;
       }
-      if (!already && hub.subscribe(this.client, it.exchange, it.symbol, m)) {
+      if (!already) {
         held++;
-        added.push({ exchange: it.exchange, symbol: it.symbol });
+        fresh.set(key, { exchange: it.exchange, symbol: it.symbol, mode: m, depth });
       }
-      ok++;
-      return { symbol: it.symbol, exchange: it.exchange, status: 'success', mode: label, depth, broker };
-    });
-    this.outbox.sendControl(
-      reply(
-        {
-          type: 'subscribe',
-          status: overallStatus(ok, items.length - ok),
-          subscriptions,
-          message: 'Subscription processing complete',
-          broker,
-        },
-        rid,
-      ),
+      plan.push({ exchange: it.exchange, symbol: it.symbol });
+    }
+    if (!upstream || fresh.size === 0) return this.finishSubscribe(plan, fresh, undefined, m, depth, user, rid);
+    const asked = [...fresh.values()];
+    return upstream.subscribe(user, asked).then(
+      (results) => this.finishSubscribe(plan, fresh, resultsByKey(asked, results, m), m, depth, user, rid),
+      (err: unknown) => {
+        this.log.warn({ event: 'upstream_unavailable', reason: describe(err) }, 'the upstream could not take a subscribe');
+        const down: UpstreamResult = { ok: false, code: UPSTREAM_DOWN_CODE, message: `The feed host could not be asked: ${describe(err)}` };
+        const results = new Map(asked.map((item) => [itemKey(item.exchange, item.symbol, m), down]));
+        this.finishSubscribe(plan, fresh, results, m, depth, user, rid);
+      },
     );
+  }
+
+  /**
+   * Applies a subscribe once the upstream (if any) answered: accepted new keys are held in the hub
+   * (and remembered as acquired), refused ones become error entries; then the reply, then the
+   * snapshots of the new keys.
+   */
+  private finishSubscribe(
+    plan: readonly (SubscribeEntry | { readonly exchange: string; readonly symbol: string })[],
+    fresh: ReadonlyMap<string, UpstreamItem>,
+    results: ReadonlyMap<string, UpstreamResult> | undefined,
+    m: Mode,
+    depth: number,
+    user: Identity,
+    rid: unknown,
+  ): void {
+    const { hub, upstream } = this.ctx;
+    const added: UpstreamItem[] = [];
+    const refusedByUs: UpstreamItem[] = [];
+    for (const [key, item] of fresh) {
+      if (results && !(results.get(key) as UpstreamResult).ok) continue;
+      if (!this.ended && hub.subscribe(this.client, item.exchange, item.symbol, m)) {
+        added.push(item);
+        if (results) this.acquired.set(key, { identity: user, item });
+      } else if (results) {
+        // Gone meanwhile (or held after all): give back what the upstream granted.
+        refusedByUs.push(item);
+      }
+    }
+    if (upstream && refusedByUs.length > 0) upstream.unsubscribe(user, refusedByUs);
+    if (this.ended) return;
+    const entries = plan.map((p): SubscribeEntry => {
+      if ('status' in p) return p as SubscribeEntry;
+      const result = results?.get(itemKey(p.exchange, p.symbol, m));
+      if (result && !result.ok) return errorEntry(p.symbol, p.exchange, result.message, user.broker, result.code);
+      return subscribedEntry(p.symbol, p.exchange, m, depth, user.broker);
+    });
+    this.outbox.sendControl(subscribeReply(entries, user.broker, rid));
     // Snapshot on subscribe [ext]: right after the reply, the last known tick of each new key.
     for (const { exchange, symbol } of added) {
       const frame: Frame | undefined = hub.snapshot(exchange, symbol, m);
@@ -333,57 +441,97 @@ export class Session {
   }
 
   private unsubscribe(msg: Request, rid: unknown): void {
-    const broker = (this.user as { broker: string }).broker;
+    const broker = (this.user as Identity).broker;
     const top = optionalModeOf(msg['mode']);
     if (top instanceof Error) return this.error('INVALID_MODE', top.message, rid);
-    const items = itemsOf(msg);
+    const items = itemsOf(msg, 'unsubscribe');
     if (typeof items === 'string') return this.error('INVALID_PARAMETERS', items, rid);
     const most = maxRequestEntries(this.ctx.config.maxSubscriptions);
     if (items.length > most) return this.error('INVALID_PARAMETERS', `A request may carry at most ${most} entries; split it`, rid);
     const successful: Record<string, unknown>[] = [];
     const failed: Record<string, unknown>[] = [];
-    const bulk = Array.isArray(msg['symbols']);
+    const bulk = Array.isArray(msg['symbols']) && msg['symbols'].length > 0;
+    const released: { identity: Identity; item: UpstreamItem }[] = [];
     for (const it of items) {
       if (!it.ok) {
-        failed.push({ symbol: it.symbol, exchange: it.exchange, status: 'error', message: it.message, broker });
+        failed.push(errorEntry(it.symbol, it.exchange, it.message, broker));
         continue;
       }
       // The item's own mode, else the request's, else every held mode [fix].
       const own = bulk ? optionalModeOf(it.raw['mode']) : undefined;
       if (own instanceof Error) {
-        failed.push({ symbol: it.symbol, exchange: it.exchange, status: 'error', code: 'INVALID_MODE', message: own.message, broker });
+        failed.push(errorEntry(it.symbol, it.exchange, own.message, broker, 'INVALID_MODE'));
         continue;
       }
-      this.ctx.hub.unsubscribe(this.client, it.exchange, it.symbol, own ?? top);
-      successful.push({ symbol: it.symbol, exchange: it.exchange, status: 'success', broker });
+      for (const mode of this.ctx.hub.unsubscribe(this.client, it.exchange, it.symbol, own ?? top)) {
+        this.takeAcquired(it.exchange, it.symbol, mode, released);
+      }
+      successful.push(unsubscribedEntry(it.symbol, it.exchange, broker));
     }
-    this.unsubscribeReply(successful, failed, broker, rid);
+    this.release(released);
+    this.outbox.sendControl(unsubscribeReply(successful, failed, broker, rid));
   }
 
   private unsubscribeAll(rid: unknown): void {
-    const broker = (this.user as { broker: string }).broker;
+    const broker = (this.user as Identity).broker;
     const removed = this.ctx.hub.unsubscribeAll(this.client);
-    const successful = removed.map((r) => ({ symbol: r.symbol, exchange: r.exchange, status: 'success', broker }));
-    this.unsubscribeReply(successful, [], broker, rid);
+    const released: { identity: Identity; item: UpstreamItem }[] = [];
+    for (const r of removed) for (const mode of r.modes) this.takeAcquired(r.exchange, r.symbol, mode, released);
+    this.release(released);
+    this.outbox.sendControl(unsubscribeReply(removed.map((r) => unsubscribedEntry(r.symbol, r.exchange, broker)), [], broker, rid));
   }
 
-  private unsubscribeReply(successful: unknown[], failed: unknown[], broker: string, rid: unknown): void {
-    this.outbox.sendControl(
-      reply(
-        {
-          type: 'unsubscribe',
-          status: overallStatus(successful.length, failed.length),
-          message: 'Unsubscription processing complete',
-          successful,
-          failed,
-          broker,
-        },
-        rid,
-      ),
-    );
+  /** Moves the upstream acquisition of one dropped (exchange, symbol, mode), if any, into `into`. */
+  private takeAcquired(exchange: string, symbol: string, mode: Mode, into: { identity: Identity; item: UpstreamItem }[]): void {
+    const key = itemKey(exchange, symbol, mode);
+    const held = this.acquired.get(key);
+    if (!held) return;
+    this.acquired.delete(key);
+    into.push(held);
+  }
+
+  /** Gives `released` back to the upstream: one call per identity. */
+  private release(released: readonly { identity: Identity; item: UpstreamItem }[]): void {
+    const upstream = this.ctx.upstream;
+    if (!upstream || released.length === 0) return;
+    const byIdentity = new Map<Identity, UpstreamItem[]>();
+    for (const { identity, item } of released) {
+      const list = byIdentity.get(identity);
+      if (list) list.push(item);
+      else byIdentity.set(identity, [item]);
+    }
+    for (const [identity, items] of byIdentity) {
+      try {
+        upstream.unsubscribe(identity, items);
+      } catch (err) {
+        this.log.warn({ event: 'upstream_error', reason: describe(err) }, 'the upstream failed to take an unsubscribe');
+      }
+    }
+  }
+
+  /** On disconnect: everything acquired goes back. */
+  private releaseAll(): void {
+    const all = [...this.acquired.values()];
+    this.acquired.clear();
+    this.release(all);
   }
 
   private error(code: ErrorCode, message: string, rid: unknown): void {
     this.outbox.sendControl(errorEnvelope(code, message, rid));
   }
+}
+
+/** The upstream's answers keyed like `fresh`; a missing answer counts as a refusal. */
+function resultsByKey(asked: readonly UpstreamItem[], results: readonly UpstreamResult[], m: Mode): Map<string, UpstreamResult> {
+  const out = new Map<string, UpstreamResult>();
+  asked.forEach((item, i) => {
+    const result = results[i];
+    out.set(
+      itemKey(item.exchange, item.symbol, m),
+      result && (result.ok === true || (typeof result.code === 'string' && typeof result.message === 'string'))
+        ? result
+        : { ok: false, code: UPSTREAM_DOWN_CODE, message: 'The feed host gave no answer for this item' },
+    );
+  });
+  return out;
 }

@@ -4,6 +4,20 @@ import type { Hub, HubClient } from '../hub';
 import type { Logger } from '../logger';
 import type { Stats } from '../stats';
 
+export interface Identity { readonly userId: string; readonly broker: string }
+/** Verifies API keys. The default checks the configured --api-key list. */
+export interface KeyVerifier {
+  /** The key's identity; undefined for a key that is not valid. Rejects when it cannot tell (e.g. the feed host is down): the client then gets an error saying so, and may retry. */
+  verify(apiKey: string): Promise<Identity | undefined> | Identity | undefined;
+}
+export interface UpstreamItem { readonly exchange: string; readonly symbol: string; readonly mode: 1 | 2 | 3; readonly depth: number }
+export type UpstreamResult = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
+/** Where subscriptions go before ticks can flow (a feed host's adapters). Called per connection; the implementation ref-counts per (user, item). */
+export interface Upstream {
+  subscribe(identity: Identity, items: readonly UpstreamItem[]): Promise<readonly UpstreamResult[]>;
+  unsubscribe(identity: Identity, items: readonly UpstreamItem[]): void;
+}
+
 /** The feed's health as clients see it in `broker_info.adapter_status`. */
 export type AdapterStatus = 'connected' | 'stale' | 'disconnected';
 
@@ -17,6 +31,20 @@ export interface GatewayDeps {
   readonly stats: Stats;
   /** The feed's health right now. */
   readonly adapterStatus: () => AdapterStatus;
+  /** Checks API keys; default: the configured `--api-key` list (constant-time lookup). */
+  readonly verifier?: KeyVerifier;
+  /**
+   * Asked before a connection's new (exchange, symbol, mode) is subscribed, and told when the
+   * connection lets it go (unsubscribe, a mode dropped, unsubscribe_all, disconnect). Default: none,
+   * every item accepted. Never called per tick.
+   */
+  readonly upstream?: Upstream;
+  /**
+   * Called when a user's order events gain their first subscribed connection (`interested` true) or
+   * lose their last (false), with that user's feed topics: `{BROKER}_{USER_ID}_orders` (broker in
+   * upper case, as OpenAlgo's publisher writes it) and `ANALYZE_{USER_ID}_orders`.
+   */
+  readonly onOrderInterest?: (topics: readonly string[], interested: boolean) => void;
 }
 
 /** What one open connection holds, as {@link Gateway.sessions} shows it: read-only, for tests and diagnostics. */
@@ -44,6 +72,9 @@ export interface Gateway {
   relayOrder(topic: string, payload: Buffer | string): void;
   /** Stops accepting new connections (upgrades answered 503). */
   stopAccepting(): void;
-  /** Closes every client with 1001 and resolves when they are gone (terminating after graceMs). */
+  /**
+   * Ends every connection for a restart and resolves when they are gone: open ones are cut without a
+   * close frame so their clients reconnect; ones already closing get graceMs to finish.
+   */
   close(graceMs: number): Promise<void>;
 }

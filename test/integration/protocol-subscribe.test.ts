@@ -246,6 +246,34 @@ describe('subscribe', () => {
     expect(reply['subscriptions'].map((e: Msg) => e['status'])).toStrictEqual(['error', 'error']);
   });
 
+  it.each([
+    ['an empty symbols array', { symbols: [] }],
+    ['symbols null', { symbols: null }],
+    ['no symbols and no single form', {}],
+  ])('answers a request that names no symbol (%s) with OpenAlgo\'s INVALID_PARAMETERS envelope, request_id echoed', async (_, body) => {
+    const client = await env.login(each);
+    expect(await client.request({ action: 'subscribe', ...body, mode: 1, request_id: 'e1' })).toStrictEqual({
+      status: 'error',
+      code: 'INVALID_PARAMETERS',
+      message: 'At least one symbol must be specified',
+      request_id: 'e1',
+    });
+  });
+
+  it('lets an empty symbols array fall through to the single form, as OpenAlgo does', async () => {
+    const client = await env.login(each);
+    const sym = uniq('SINGLE');
+    const reply = await subscribe(client, { symbols: [], symbol: sym, exchange: 'NSE', mode: 1, request_id: 'e2' });
+    expect(reply).toStrictEqual({
+      type: 'subscribe',
+      status: 'success',
+      subscriptions: [subscribed(sym, 'NSE', 'LTP')],
+      message: 'Subscription processing complete',
+      broker: BROKER,
+      request_id: 'e2',
+    });
+  });
+
   it.each([['RELIANCE'], [{ symbol: 'RELIANCE', exchange: 'NSE' }], [5], [true]])(
     'answers symbols that are not an array (%j) with INVALID_PARAMETERS',
     async (symbols) => {
@@ -464,6 +492,19 @@ describe('unsubscribe', () => {
     const failed = await unsubscribe(client, { symbols: [{ exchange: 'NSE' }, 7] });
     expect(failed).toMatchObject({ type: 'unsubscribe', status: 'error', successful: [] });
     expect(failed['failed']).toHaveLength(2);
+  });
+
+  it.each([
+    ['an empty symbols array', { symbols: [] }],
+    ['no symbols and no single form', {}],
+  ])('answers an unsubscribe that names no symbol (%s) with OpenAlgo\'s INVALID_PARAMETERS envelope', async (_, body) => {
+    const client = await env.login(each);
+    expect(await client.request({ action: 'unsubscribe', ...body, request_id: 'u1' })).toStrictEqual({
+      status: 'error',
+      code: 'INVALID_PARAMETERS',
+      message: 'Either symbols or unsubscribe_all is required',
+      request_id: 'u1',
+    });
   });
 
   it('unsubscribe_all removes everything and answers with type unsubscribe', async () => {

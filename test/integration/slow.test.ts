@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { ServeConfig } from '../../src/config';
+import { socketOf } from '../../src/gateway/wsInternals';
 import { type Env, startEnv } from '../helpers/proxy';
 import { scopes, sleep } from '../helpers/scope';
 import { bookTick } from '../helpers/ticks';
@@ -21,8 +22,10 @@ const SYMBOLS = ['SLOW_A', 'SLOW_B', 'SLOW_C', 'SLOW_D'];
 const PADDING = 'x'.repeat(12_000);
 
 /** The TCP socket under a ws client, to stop reading from it. */
-function socketOf(client: TestClient): Socket {
-  return (client.ws as unknown as { _socket: Socket })._socket;
+function clientSocket(client: TestClient): Socket {
+  const socket = socketOf(client.ws);
+  if (!socket) throw new Error('no TCP socket under the client (see src/gateway/wsInternals.ts)');
+  return socket;
 }
 
 /** A proxy with the given slow-client limits and `n` fenced clients holding Depth of every symbol. */
@@ -112,12 +115,12 @@ describe('slow consumer', () => {
     const [slow, ...fast] = clients as [TestClient, ...TestClient[]];
     const recorder = new Recorder(fast);
     const memoryBefore = process.memoryUsage();
-    socketOf(slow).pause();
+    clientSocket(slow).pause();
     let rounds: number;
     try {
       rounds = await pump(env, () => env.proxy.stats.disconnects.slow > 0, 'closing the slow client', 10);
       // Read again so the close frame the proxy queued behind the backlog can arrive.
-      socketOf(slow).resume();
+      clientSocket(slow).resume();
       expect(await slow.closed).toStrictEqual({ code: 1008, reason: 'slow consumer' });
     } finally {
       recorder.stop();
@@ -145,10 +148,10 @@ describe('slow consumer', () => {
     const { env, clients } = await setup({ slowSoftBytes: 128 * 1024, slowHardBytes: 256 * 1024 * 1024, slowMaxS: 60 }, 2);
     const [slow, fast] = clients as [TestClient, TestClient];
     const recorder = new Recorder([fast, slow]);
-    socketOf(slow).pause();
+    clientSocket(slow).pause();
     try {
       await pump(env, () => env.proxy.stats.conflated > 50, 'conflation');
-      socketOf(slow).resume();
+      clientSocket(slow).resume();
       await recorder.finish(env);
     } finally {
       recorder.stop();

@@ -196,7 +196,11 @@ export class ProtocolModel {
   /** The entries of a request, or the INVALID_PARAMETERS case. */
   private entries(m: Obj): unknown[] | 'invalid' {
     const symbols = m['symbols'];
-    if (symbols !== undefined && symbols !== null) return Array.isArray(symbols) ? symbols : 'invalid';
+    if (symbols !== undefined && symbols !== null) {
+      if (!Array.isArray(symbols)) return 'invalid';
+      // An empty array falls through to the single form, as OpenAlgo's `data.get("symbols") or []`.
+      if (symbols.length > 0) return symbols;
+    }
     if (m['symbol'] === undefined && m['exchange'] === undefined) return 'invalid';
     return [m];
   }
@@ -286,7 +290,7 @@ export class ProtocolModel {
     const list = this.entries(m);
     if (list === 'invalid') return err('INVALID_PARAMETERS', any.anyString());
     if (list.length > Math.max(maxSubscriptions, 10_000)) return err('INVALID_PARAMETERS', any.anyString());
-    const bulk = Array.isArray(m['symbols']);
+    const bulk = Array.isArray(m['symbols']) && m['symbols'].length > 0;
     const successful: Obj[] = [];
     const failed: Obj[] = [];
     for (const raw of list) {
