@@ -105,6 +105,8 @@ describe('the Angular example app in Chromium', () => {
   let appUrl: string;
   let wsUrl: string;
   let demo: CliProcess;
+  /** Uncaught exceptions in the page (a failed WebSocket connection is not one). */
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     run('bash', [join(ROOT, 'scripts', 'ensure-chromium.sh')], 15 * 60_000);
@@ -119,6 +121,7 @@ describe('the Angular example app in Chromium', () => {
     profile = mkdtempSync(join(tmpdir(), 'tickcast-chromium-'));
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: VIEWPORT });
     page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${appUrl}?ws=${encodeURIComponent(wsUrl)}#key=${API_KEY}`);
   }, 20 * 60_000);
 
@@ -184,5 +187,6 @@ describe('the Angular example app in Chromium', () => {
     // Every row gets prices from the new proxy: the subscriptions were sent again.
     await pricesMove(page, stale, WATCHLIST.length);
     for (const ltp of Object.values(await ltps(page))) expect(ltp).toMatch(PRICE);
+    expect(pageErrors).toEqual([]);
   }, 60_000);
 });
