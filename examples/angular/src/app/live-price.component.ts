@@ -9,7 +9,7 @@ import { TickcastService } from './tickcast.service';
   selector: 'app-live-price',
   imports: [DecimalPipe],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `{{ symbol() }} {{ tick()?.data?.ltp | number: '1.2-2' }}`,
+  template: `{{ symbol() }} <strong class="ltp">{{ tick()?.data?.ltp | number: '1.2-2' }}</strong>`,
 })
 export class LivePriceComponent {
   readonly symbol = input.required<string>();

@@ -10,10 +10,11 @@ import { TickcastService } from './tickcast.service';
   imports: [AsyncPipe, DecimalPipe],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
+    <span class="symbol">{{ exchange }}:{{ symbol }}</span>
     @if (tick$ | async; as tick) {
-      {{ tick.symbol }} <strong>{{ tick.data.ltp | number: '1.2-2' }}</strong> vol {{ tick.data.volume | number }}
+      <strong class="ltp">{{ tick.data.ltp | number: '1.2-2' }}</strong> <span class="volume">vol {{ tick.data.volume | number }}</span>
     } @else {
-      {{ symbol }} …
+      <strong class="ltp">…</strong>
     }
   `,
 })
