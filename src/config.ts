@@ -33,6 +33,8 @@ export interface ServeConfig {
   readonly controlBurst: number;
   readonly floodCloseS: number;
   readonly staleAfterS: number;
+  readonly maxKeys: number;
+  readonly keyIdleS: number;
   readonly slowSoftBytes: number;
   readonly slowHardBytes: number;
   readonly slowMaxS: number;
@@ -108,6 +110,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: 'control-burst', kind: 'int', default: 200, min: 1, help: 'control messages a connection may send in a burst' },
   { name: 'flood-close-s', kind: 'number', default: 5, min: 0.01, help: 'seconds of sustained flooding before close 1008' },
   { name: 'stale-after-s', kind: 'number', default: 30, min: 0.01, help: 'feed silence after which adapter_status reports stale' },
+  { name: 'max-keys', kind: 'int', default: 250_000, min: 1, help: 'feed keys (exchange, symbol, mode) kept with their last tick; past it the least recently ticked keys no client holds are forgotten' },
+  { name: 'key-idle-s', kind: 'number', default: 86_400, min: 1, help: 'seconds without a tick after which a key no client holds is forgotten' },
   { name: 'slow-soft-bytes', kind: 'int', default: 262_144, min: 1, help: 'buffered bytes past which a client\'s updates are conflated per key' },
   { name: 'slow-hard-bytes', kind: 'int', default: 4_194_304, min: 1, help: 'buffered bytes past which a client is closed with 1008' },
   { name: 'slow-max-s', kind: 'number', default: 10, min: 0.01, help: 'seconds over the soft limit before a client is closed with 1008' },
@@ -312,6 +316,8 @@ export function buildServeConfig(opts: Record<string, unknown>, apiKeys: readonl
     controlBurst: opts['control-burst'] as number,
     floodCloseS: opts['flood-close-s'] as number,
     staleAfterS: opts['stale-after-s'] as number,
+    maxKeys: opts['max-keys'] as number,
+    keyIdleS: opts['key-idle-s'] as number,
     slowSoftBytes: soft,
     slowHardBytes: hard,
     slowMaxS: opts['slow-max-s'] as number,

@@ -5,7 +5,7 @@ const BROKER = 'zerodha';
 
 function tick(exchange: string, symbol: string, mode: Mode, data: Record<string, unknown>, json?: string): Tick {
   const key = formatTopic({ exchange, symbol, mode });
-  return json === undefined ? { exchange, symbol, mode, key, data } : { exchange, symbol, mode, key, data, json };
+  return { exchange, symbol, mode, key, data, json, bytes: undefined };
 }
 
 const ltp = (price: number) => tick('NSE', 'TCS', 1, { ltp: price });
@@ -167,7 +167,7 @@ describe('Hub: frames from the payload bytes', () => {
     const a = viaText.hub.addClient();
     viaText.hub.subscribe(a, 'NSE', 'TCS€', 1);
     const ra = record(a);
-    viaText.hub.publish({ exchange: 'NSE', symbol: 'TCS€', mode: 1, key, data, json });
+    viaText.hub.publish({ exchange: 'NSE', symbol: 'TCS€', mode: 1, key, data, json, bytes: undefined });
     const viaBytes = setup();
     const b = viaBytes.hub.addClient();
     viaBytes.hub.subscribe(b, 'NSE', 'TCS€', 1);
@@ -480,36 +480,55 @@ describe('Hub: removing a client', () => {
 });
 
 describe('Hub: onInterest', () => {
-  it('is told exactly when a symbol gains its first holder and loses its last', () => {
+  it('is told the lowest mode held whenever it changes: LTP → add Depth → drop LTP → drop Depth, across two clients', () => {
     const onInterest = jest.fn();
     const { hub } = setup({ onInterest });
     const a = hub.addClient();
     const b = hub.addClient();
     hub.subscribe(a, 'NSE', 'TCS', 1);
-    hub.subscribe(a, 'NSE', 'TCS', 3); // same holder, another mode
-    hub.subscribe(b, 'NSE', 'TCS', 2); // second holder
+    expect(onInterest.mock.calls).toEqual([['NSE', 'TCS', 1]]);
+    onInterest.mockClear();
+    hub.subscribe(b, 'NSE', 'TCS', 3); // the lowest is still LTP
+    expect(onInterest.mock.calls).toEqual([]);
+    hub.unsubscribe(a, 'NSE', 'TCS', 1);
+    expect(onInterest.mock.calls).toEqual([['NSE', 'TCS', 3]]);
+    onInterest.mockClear();
+    hub.unsubscribe(b, 'NSE', 'TCS', 3);
+    expect(onInterest.mock.calls).toEqual([['NSE', 'TCS', 0]]);
+  });
+
+  it('follows the lowest mode through one client adding and dropping modes, and per symbol', () => {
+    const onInterest = jest.fn();
+    const { hub } = setup({ onInterest });
+    const a = hub.addClient();
+    const b = hub.addClient();
+    hub.subscribe(a, 'NSE', 'TCS', 3);
+    hub.subscribe(a, 'NSE', 'TCS', 2); // same holder, a lower mode
+    hub.subscribe(b, 'NSE', 'TCS', 2); // second holder, same lowest
     hub.subscribe(b, 'BSE', 'INFY', 1);
+    hub.subscribe(a, 'NSE', 'TCS', 2); // already held: nothing changes
     expect(onInterest.mock.calls).toEqual([
-      ['NSE', 'TCS', true],
-      ['BSE', 'INFY', true],
+      ['NSE', 'TCS', 3],
+      ['NSE', 'TCS', 2],
+      ['BSE', 'INFY', 1],
     ]);
     onInterest.mockClear();
 
-    hub.unsubscribe(a, 'NSE', 'TCS', 1); // a still holds mode 3
-    hub.unsubscribe(a, 'NSE', 'TCS'); // b still holds it
+    hub.unsubscribe(a, 'NSE', 'TCS', 2); // b still holds Quote
+    hub.unsubscribe(a, 'NSE', 'TCS', 1); // not held: nothing
     expect(onInterest).not.toHaveBeenCalled();
     hub.removeClient(b);
     expect(onInterest.mock.calls).toEqual([
-      ['NSE', 'TCS', false],
-      ['BSE', 'INFY', false],
+      ['NSE', 'TCS', 3],
+      ['BSE', 'INFY', 0],
     ]);
     onInterest.mockClear();
 
-    hub.subscribe(a, 'NSE', 'TCS', 2);
+    hub.subscribe(a, 'NSE', 'TCS', 1);
     hub.unsubscribeAll(a);
     expect(onInterest.mock.calls).toEqual([
-      ['NSE', 'TCS', true],
-      ['NSE', 'TCS', false],
+      ['NSE', 'TCS', 1],
+      ['NSE', 'TCS', 0],
     ]);
   });
 });
