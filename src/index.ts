@@ -1,4 +1,4 @@
-/** Tickcast, the process side: ingest, hub and (as they land) the gateway and CLI building blocks. */
+/** Tickcast, the process side: ingest, hub, frames and the proxy's building blocks. */
 export { DEFAULT_ZMQ_BIND, ZmqFeed } from './ingest/zmq';
 export type { FeedState, ZmqEngine, ZmqFeedOptions } from './ingest/zmq';
 export { parseZmtpEndpoint, ZmtpSubConnection, ZmtpSubscriber } from './ingest/zmtp';

@@ -164,6 +164,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const metrics = new ProxyMetrics({
     stats,
     hubStats: () => hub.stats(),
+    keyLifecycle: () => ({ maxKeys: hub.keyLimit, evicted: hub.evictions() }),
     clientCount: () => gateway.clientCount(),
     adapterStatus,
     feedUp: () => feed.isUp(),
