@@ -63,18 +63,19 @@ class ClientState implements HubClient {
 }
 
 /**
- * The newest tick of a symbol at some mode, as kept for snapshots: one value per tick, shared by
- * every mode it is the newest of. Only its payload text is kept when it has one (`json`), not the
- * parsed tree: holding the object tree of every key's last tick for its lifetime made the GC
- * promote it. Once a frame carrying the tick's full data exists (`source`), even the text goes: the
- * frame is kept anyway, off the V8 heap, and a snapshot reads the text back from its bytes.
+ * The newest tick of a symbol at mode ≥ m, as kept for snapshots (its mode is kept beside it, see
+ * `SymbolEntry.lastModes`): its payload text; once a frame carrying its full data exists, that frame
+ * (kept anyway, off the V8 heap; a snapshot reads the text back from its bytes, and the text itself
+ * can go); or, for a tick that has no text (a re-sorted book), its data. Never the parsed tree of a
+ * tick that has text: holding the object tree of every key's last tick for its lifetime made the GC
+ * promote it. One value per tick, shared by every mode it is the newest of; no object is made for
+ * it unless the tick has no text.
  */
-interface LastTick {
-  readonly mode: Mode;
-  json: string | undefined;
-  /** The parsed payload, only when there is no text to re-parse. */
-  data: Record<string, unknown> | undefined;
-  source: Frame | undefined;
+type LastTick = string | Frame | LastData;
+
+/** The data of a tick that came without its text. */
+class LastData {
+  constructor(readonly data: Record<string, unknown>) {}
 }
 
 /** Who holds a symbol: created with its first holder, dropped with its last. */
@@ -108,6 +109,8 @@ class SymbolEntry {
   last1: LastTick | undefined = undefined;
   last2: LastTick | undefined = undefined;
   last3: LastTick | undefined = undefined;
+  /** The mode of each of those ticks: two bits per m, at bit 2 × (m - 1). */
+  lastModes = 0;
   holding: Holding | undefined = undefined;
   framing: Framing | undefined = undefined;
   /** Topic modes the feed has ticked (bits): the keys this symbol stands for in the hub's index. */
@@ -115,7 +118,6 @@ class SymbolEntry {
   /** The unheld-symbol list, least recently ticked first (unlinked while held). */
   prev: SymbolEntry | undefined = undefined;
   next: SymbolEntry | undefined = undefined;
-  linked = false;
   /** Hub clock (s) when it last ticked or lost its last holder. */
   at = 0;
 
@@ -285,15 +287,18 @@ export class Hub {
     const m = tick.mode;
     let entry = this.byKey.get(tick.key);
     if (entry === undefined || (entry.keys & bit(m)) === 0) entry = this.add(tick);
-    const last: LastTick = { mode: m, json: tick.json, data: tick.json === undefined ? tick.data : undefined, source: undefined };
+    const last: LastTick = tick.json ?? new LastData(tick.data);
     entry.seq1++;
     entry.last1 = last;
-    if (m >= 2) {
+    if (m === 1) entry.lastModes = (entry.lastModes & 0b111100) | 1;
+    else {
       entry.seq2++;
       entry.last2 = last;
-      if (m === 3) {
+      if (m === 2) entry.lastModes = (entry.lastModes & 0b110000) | 0b1010;
+      else {
         entry.seq3++;
         entry.last3 = last;
+        entry.lastModes = 0b111111;
       }
     }
     entry.at = this.clock;
@@ -337,9 +342,9 @@ export class Hub {
     // Snapshots read the tick back from the frame that carries its full data (see LastTick):
     // neither the payload text nor, for a re-sorted book, the parsed tree stays on the heap.
     if (source !== undefined) {
-      last.source = source;
-      last.json = undefined;
-      last.data = undefined;
+      entry.last1 = source;
+      if (m >= 2) entry.last2 = source;
+      if (m === 3) entry.last3 = source;
     }
   }
 
@@ -388,7 +393,7 @@ export class Hub {
     entry.keys |= bit(tick.mode);
     this.keyCount++;
     entry.at = this.clock;
-    if (entry.holding === undefined && !entry.linked) this.link(entry);
+    if (entry.holding === undefined && !this.linked(entry)) this.link(entry);
     // Make room, least recently ticked unheld symbol first; never the one that is ticking now.
     while (this.keyCount > this.maxKeys && this.head !== undefined && this.head !== entry) this.forget(this.head, 'cap');
     return entry;
@@ -475,17 +480,19 @@ export class Hub {
     if (this.tail === undefined) this.head = entry;
     else this.tail.next = entry;
     this.tail = entry;
-    entry.linked = true;
+  }
+
+  private linked(entry: SymbolEntry): boolean {
+    return entry.prev !== undefined || this.head === entry;
   }
 
   private unlink(entry: SymbolEntry): void {
-    if (!entry.linked) return;
+    if (!this.linked(entry)) return;
     if (entry.prev === undefined) this.head = entry.next;
     else entry.prev.next = entry.next;
     if (entry.next === undefined) this.tail = entry.prev;
     else entry.next.prev = entry.prev;
     entry.prev = entry.next = undefined;
-    entry.linked = false;
   }
 
   private own(handle: HubClient): ClientState | undefined {
@@ -503,11 +510,10 @@ function lowestHeld(holding: Holding): 0 | Mode {
 function lastTickOf(entry: SymbolEntry, mode: Mode): EncodableTick | undefined {
   const last = entry.last(mode);
   if (last === undefined) return undefined;
-  if (last.data !== undefined) return { mode: last.mode, data: last.data, json: undefined, bytes: undefined };
-  const source = last.source;
-  const json = last.json ?? source?.bytes.toString('utf8', source.dataStart, source.dataEnd);
-  if (json === undefined) return undefined;
-  return { mode: last.mode, data: JSON.parse(json) as Record<string, unknown>, json, bytes: undefined };
+  const tickMode = ((entry.lastModes >> (2 * (mode - 1))) & 3) as Mode;
+  if (last instanceof LastData) return { mode: tickMode, data: last.data, json: undefined, bytes: undefined };
+  const json = typeof last === 'string' ? last : last.bytes.toString('utf8', last.dataStart, last.dataEnd);
+  return { mode: tickMode, data: JSON.parse(json) as Record<string, unknown>, json, bytes: undefined };
 }
 
 function modesOf(mask: number): Mode[] {

@@ -73,6 +73,9 @@ export interface KeyEntry extends TopicKey {
   readonly key: string;
 }
 
+/** Exchange names are few; a feed that invents them past this many just stops sharing them. */
+const MAX_INTERNED_EXCHANGES = 1024;
+
 /** Default of {@link TopicCache}'s bound and of the proxy's `--max-keys`. */
 export const DEFAULT_MAX_KEYS = 250_000;
 
@@ -84,6 +87,7 @@ export const DEFAULT_MAX_KEYS = 250_000;
  */
 export class TopicCache<E extends TopicKey = KeyEntry> {
   private readonly entries = new Map<string, E | 'order' | 'ignored' | 'invalid'>();
+  private readonly exchanges = new Map<string, string>();
   private readonly classify: (topic: string) => TopicClass;
 
   constructor(
@@ -99,11 +103,26 @@ export class TopicCache<E extends TopicKey = KeyEntry> {
     let entry = this.entries.get(topic);
     if (entry === undefined) {
       const cls = typeof topic === 'string' ? this.classify(topic) : 'invalid';
-      entry = typeof cls === 'string' ? cls : this.make(cls, formatTopic(cls));
+      entry = typeof cls === 'string' ? cls : this.entryOf(topic, cls);
       if (this.entries.size >= this.maxTopics) this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(topic, entry);
     }
     return entry;
+  }
+
+  /**
+   * A whole exchange universe of keys stays cached, so each costs as little as it can: the topic
+   * string itself is the canonical key when it is spelled canonically (as publishers do), and the
+   * few exchange names are shared by every key rather than sliced per topic.
+   */
+  private entryOf(topic: string, key: TopicKey): E {
+    let exchange = this.exchanges.get(key.exchange);
+    if (exchange === undefined) {
+      exchange = key.exchange;
+      if (this.exchanges.size < MAX_INTERNED_EXCHANGES) this.exchanges.set(exchange, exchange);
+    }
+    const canonical = formatTopic(key);
+    return this.make({ exchange, symbol: key.symbol, mode: key.mode }, canonical === topic ? topic : canonical);
   }
 
   /** Topics remembered now. */
