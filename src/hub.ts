@@ -393,7 +393,11 @@ export class Hub {
     entry.keys |= bit(tick.mode);
     this.keyCount++;
     entry.at = this.clock;
-    if (entry.holding === undefined && !this.linked(entry)) this.link(entry);
+    if (entry.holding === undefined) {
+      // Now the most recently ticked, before making room: it must not be the head the loop stops at.
+      this.unlink(entry);
+      this.link(entry);
+    }
     // Make room, least recently ticked unheld symbol first; never the one that is ticking now.
     while (this.keyCount > this.maxKeys && this.head !== undefined && this.head !== entry) this.forget(this.head, 'cap');
     return entry;

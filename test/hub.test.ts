@@ -588,6 +588,18 @@ describe('Hub: key lifecycle', () => {
     expect(hub.evictions()).toEqual({ idle: 0, cap: 2 });
   });
 
+  it('makes room for a new mode of the least recently ticked symbol by evicting the next one, not stopping at it', () => {
+    const { hub } = lifecycle({ maxKeys: 4 });
+    hub.publish(ltpOf('E'));
+    hub.publish(ltpOf('A'));
+    hub.publish(ltpOf('H'));
+    hub.publish(tick('NSE', 'A', 2, { ltp: 2 }));
+    hub.publish(tick('NSE', 'E', 2, { ltp: 3 })); // E was least recent, then H, then A
+    expect(hub.stats()).toMatchObject({ keys: 4, symbols: 2 });
+    expect(hub.evictions()).toEqual({ idle: 0, cap: 1 });
+    expect(['E', 'A', 'H'].map((s) => hub.snapshot('NSE', s, 1) !== undefined)).toEqual([true, true, false]);
+  });
+
   it('never forgets a held symbol or its snapshot, whatever the pressure, and forgets it like any other once let go of', () => {
     const { hub, advance } = lifecycle({ maxKeys: 10, keyIdleMs: 60_000 });
     const c = hub.addClient();
