@@ -14,8 +14,11 @@ export interface HubClient {
 /** Why the hub forgot a key: unheld and silent for `keyIdleMs`, or pushed out by `maxKeys`. */
 export type EvictionReason = 'idle' | 'cap';
 
-/** Default of {@link HubOptions.keyIdleMs}: eight hours, a trading day's session. */
-export const DEFAULT_KEY_IDLE_MS = 8 * 3600_000;
+/**
+ * Default of {@link HubOptions.keyIdleMs} (and of `--key-idle-s`): 24 hours, so a key that ticked in
+ * one session is still there at the next weekday's open, and an expired contract is gone a day later.
+ */
+export const DEFAULT_KEY_IDLE_MS = 24 * 3600_000;
 
 /** Options of {@link Hub}. */
 export interface HubOptions extends FrameOptions {
