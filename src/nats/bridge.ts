@@ -24,6 +24,11 @@ export interface BridgeConfig {
   readonly stream: string;
   readonly storage: 'file' | 'memory';
   readonly replicas: number;
+  /**
+   * Most keys the bridge remembers in its topic cache, its throttle and the ticks it keeps while
+   * NATS is down (`--max-keys`, as `serve` reads it). Default {@link DEFAULT_MAX_KEYS}.
+   */
+  readonly maxKeys?: number;
   readonly logLevel: string;
   readonly statsIntervalS: number;
 }
@@ -141,10 +146,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   }
   const nc = conn.nc;
 
+  const maxKeys = config.maxKeys ?? DEFAULT_MAX_KEYS;
   // The proxy pipeline's own topic cache and payload checks: the bridge forwards exactly what a
-  // proxy reading the same feed would accept. Bounded like the proxy's (DEFAULT_MAX_KEYS topics).
+  // proxy reading the same feed would accept. Bounded like the proxy's.
   const routes = new TopicCache<Route>((key, canonical) => ({ ...key, key: canonical, subject: keySubject(key, MD_PREFIX) }), {
     twoSegmentExchanges: config.twoSegmentExchanges,
+    maxTopics: maxKeys,
   });
   const payloads = new PayloadDecoder();
   /** The route of a market-data message, or null after handling (or counting) anything else. */
@@ -187,7 +194,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const pipeline: Subscription = feed.raw$
     .pipe(
       filter((raw) => route(raw) !== null),
-      keyedThrottle((raw: RawTick) => subjectOf(raw.topic), config.throttleMs, { maxKeys: DEFAULT_MAX_KEYS }),
+      keyedThrottle((raw: RawTick) => subjectOf(raw.topic), config.throttleMs, { maxKeys }),
     )
     .subscribe({
       next: (raw) => {
@@ -200,8 +207,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         const subject = subjectOf(raw.topic);
         if (holding || !conn?.isUp()) {
           holding = true;
-          // Latest per subject, at most DEFAULT_MAX_KEYS subjects: past it the oldest kept goes.
-          if (!pending.delete(subject) && pending.size >= DEFAULT_MAX_KEYS) pending.delete(pending.keys().next().value as string);
+          // Latest per subject, at most maxKeys subjects: past it the oldest kept goes.
+          if (!pending.delete(subject) && pending.size >= maxKeys) pending.delete(pending.keys().next().value as string);
           pending.set(subject, raw.payload);
           counters.heldWhileDown++;
           return;
