@@ -79,9 +79,9 @@ interface Route extends TopicKey {
 }
 
 /**
- * `tickcast bridge`: reads the ZeroMQ feed exactly like the proxy (same socket, same topic grammar,
- * same topic classifier, topic cache and payload checks as the proxy's pipeline), optionally throttles per key with the proxy's own throttle (`keyedThrottle`:
- * the semantics of `throttleByKey`), and publishes each tick's payload bytes untouched on
+ * `tickcast bridge`: reads the ZeroMQ feed exactly like the proxy (the same socket, and the proxy
+ * pipeline's topic classifier, topic cache and payload checks), optionally throttles per key with
+ * the proxy's own throttle (`keyedThrottle`: the semantics of `throttleByKey`), and publishes each tick's payload bytes untouched on
  * `tickcast.md.<exchange>.<symbol>.<mode>`. A JetStream stream keeps the last message of every subject, so a node that starts carrying a symbol can show
  * its price at once. Order events go to `tickcast.orders.<topic>`, never throttled.
  *
