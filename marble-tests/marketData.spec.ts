@@ -6,7 +6,7 @@ const raw = (topic: string, payload: string | Uint8Array): RawTick => ({ topic, 
 
 /** The tick `marketTicks` should make of a payload it did not have to change: `json` is its text. */
 function unchanged(exchange: string, symbol: string, mode: 1 | 2 | 3, key: string, json: string): Tick {
-  return { exchange, symbol, mode, key, data: JSON.parse(json), json };
+  return { exchange, symbol, mode, key, data: JSON.parse(json), json, bytes: undefined };
 }
 
 /** A message on NSE_TCS_LTP: `{"ltp":n}`, or the given payload text. */
@@ -196,6 +196,8 @@ describe('marketTicks', () => {
         symbol: 'TCS',
         mode: 3,
         key: 'NSE_TCS_DEPTH',
+        json: undefined,
+        bytes: undefined,
         data: {
           ltp: 100,
           depth: {
@@ -215,6 +217,8 @@ describe('marketTicks', () => {
         symbol: 'BTC_INR',
         mode: 3,
         key: 'CRYPTO_BTC_INR_DEPTH',
+        json: undefined,
+        bytes: undefined,
         data: {
           bids: [
             ['100', '2'],
@@ -231,7 +235,7 @@ describe('marketTicks', () => {
     const m = {
       src:  'd c |',   // d@0 c@1 |@2
       subs: '^ 1ms !', // ^@0 !@2
-      exp:  'D C |',   // D@0 C@1 |@2 (no json: the expected values carry none, and equality is strict)
+      exp:  'D C |',   // D@0 C@1 |@2 (json undefined: data changed, and equality is strict)
     };
     expectMarbles(m, pipeline().make, { src, exp });
   });
@@ -244,6 +248,8 @@ describe('marketTicks', () => {
         symbol: 'TCS',
         mode: 3,
         key: 'NSE_TCS_DEPTH',
+        json: undefined,
+        bytes: undefined,
         data: {
           bids: [
             [3, 1],

@@ -129,6 +129,8 @@ export const SERVE_TABLE = {
   controlBurst: { name: 'control-burst', kind: 'int', default: 200, min: 1, help: 'control messages a connection may send in a burst' },
   floodCloseS: { name: 'flood-close-s', kind: 'number', default: 5, min: 0.01, help: 'seconds of sustained flooding before close 1008' },
   staleAfterS: { name: 'stale-after-s', kind: 'number', default: 30, min: 0.01, help: 'feed silence after which adapter_status reports stale' },
+  maxKeys: { name: 'max-keys', kind: 'int', default: 250_000, min: 1, help: 'feed keys (exchange, symbol, mode) kept with their last tick; past it the least recently ticked keys no client holds are forgotten' },
+  keyIdleS: { name: 'key-idle-s', kind: 'number', default: 86_400, min: 1, help: 'seconds without a tick after which a key no client holds is forgotten' },
   slowSoftBytes: { name: 'slow-soft-bytes', kind: 'int', default: 262_144, min: 1, help: 'buffered bytes past which a client\'s updates are conflated per key' },
   slowHardBytes: { name: 'slow-hard-bytes', kind: 'int', default: 4_194_304, min: 1, help: 'buffered bytes past which a client is closed with 1008' },
   slowMaxS: { name: 'slow-max-s', kind: 'number', default: 10, min: 0.01, help: 'seconds over the soft limit before a client is closed with 1008' },

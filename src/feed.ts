@@ -18,11 +18,10 @@ export interface FeedSource {
   isUp(): boolean;
   /** Where it reads from, for logs and the startup banner. */
   describe(): string;
-  /**
-   * Told when a symbol gains its first or loses its last holder, so a source that can filter
-   * (NATS) carries only what clients want. Sources that carry everything ignore it.
-   */
-  interest?(exchange: string, symbol: string, interested: boolean): void;
+  /** Told whenever the lowest mode any client holds for a symbol changes; 0 when its last holder left. */
+  interest?(exchange: string, symbol: string, lowestMode: 0 | 1 | 2 | 3): void;
+  /** Told when the order-event topics of a user gain their first or lose their last subscriber. */
+  orderInterest?(topics: readonly string[], interested: boolean): void;
 }
 
 /**

@@ -1,5 +1,36 @@
 import type { Mode, Tick } from '../streams';
 
+/**
+ * Where a frame belongs for conflation: one (exchange, symbol, delivered mode). A slow client keeps
+ * only the newest frame per slot. Slots are stable objects, so they key a `Map` without building
+ * strings per tick.
+ */
+export interface Slot {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly mode: Mode;
+}
+
+/** One encoded `market_data` frame: built once per (key update, delivered mode), shared by every client. */
+export interface Frame {
+  readonly slot: Slot;
+  readonly seq: number;
+  /** The whole frame as UTF-8 bytes, ready for the socket. */
+  readonly bytes: Buffer;
+  /**
+   * The same as one WebSocket text frame (`bytes` is its payload): what a client socket is written
+   * when ws need not frame it. {@link buildFrame} builds it with the frame; others (batches) get it
+   * on first use.
+   */
+  wire?: Buffer;
+  /** Where the `data` JSON sits in `bytes` (frames {@link buildFrame} builds). */
+  readonly dataStart?: number;
+  readonly dataEnd?: number;
+}
+
+/** What an encoder needs of a tick: its mode and payload, not its key. */
+export type EncodableTick = Pick<Tick, 'mode' | 'data' | 'json' | 'bytes'>;
+
 /** How books reach clients. */
 export interface FrameOptions {
   /** Broker label carried by every `market_data` frame. */
@@ -66,7 +97,7 @@ export class TickEncoder {
   private lean: string | undefined;
 
   constructor(
-    private readonly tick: Tick,
+    private readonly tick: EncodableTick,
     private readonly options: FrameOptions,
   ) {}
 
@@ -104,6 +135,34 @@ export class TickEncoder {
 /** The constant head of a `market_data` frame for one (exchange, symbol, delivered mode). */
 export function frameHead(exchange: string, symbol: string, mode: Mode): string {
   return `{"type":"market_data","symbol":${JSON.stringify(symbol)},"exchange":${JSON.stringify(exchange)},"mode":${mode},"seq":`;
+}
+
+/** The bytes between a frame's seq and its data. */
+const DATA_KEY = Buffer.from(',"data":', 'latin1');
+
+/**
+ * Builds the `market_data` frame of one tick for one delivered mode (`slot.mode`): `head` (from
+ * {@link frameHead}, as bytes) + seq digits + `,"data":` + the data JSON + `tail` (from
+ * {@link frameTail}). No string concatenation, so nothing to flatten; a payload that came as bytes
+ * is copied as it is. Throws when the data cannot be encoded (nested too deep).
+ */
+export function buildFrame(slot: Slot, head: Buffer, seq: number, encoder: TickEncoder, tail: Buffer): Frame {
+  const digits = String(seq);
+  const data = encoder.dataJson(slot.mode);
+  const raw = encoder.bytesOf(data);
+  const at = head.length + digits.length + DATA_KEY.length;
+  const size = raw === undefined ? Buffer.byteLength(data, 'utf8') : raw.length;
+  const n = at + size + tail.length;
+  // Built inside its WebSocket frame: one allocation serves ws (bytes) and raw writes (wire).
+  const wire = Buffer.allocUnsafe(wsHeaderLength(n) + n);
+  const bytes = wire.subarray(writeWsTextHeader(wire, n));
+  bytes.set(head, 0);
+  bytes.write(digits, head.length, 'latin1');
+  bytes.set(DATA_KEY, head.length + digits.length);
+  if (raw === undefined) bytes.write(data, at, 'utf8');
+  else bytes.set(raw, at);
+  bytes.set(tail, at + size);
+  return { slot, seq, bytes, wire, dataStart: at, dataEnd: at + size };
 }
 
 /** The constant tail of every `market_data` frame of one broker. */

@@ -8,6 +8,8 @@ export interface MetricsSources {
   readonly stats: Stats;
   /** Index sizes (see `Hub.stats`). */
   readonly hubStats: () => { subscriptions: number; keys: number; heldSymbols: number };
+  /** The bound on keys kept and the keys forgotten so far, by why (see `Hub.evictions`). */
+  readonly keyLifecycle: () => { readonly maxKeys: number; readonly evicted: Readonly<Record<'idle' | 'cap', number>> };
   /** Open WebSocket connections. */
   readonly clientCount: () => number;
   readonly adapterStatus: () => AdapterStatus;
@@ -155,7 +157,18 @@ export class ProxyMetrics {
     gauge('tickcast_clients', 'WebSocket connections open now', sources.clientCount);
     gauge('tickcast_subscriptions', '(symbol, mode) subscriptions held by clients now', () => sources.hubStats().subscriptions);
     gauge('tickcast_symbols_held', 'Symbols at least one client holds now', () => sources.hubStats().heldSymbols);
-    gauge('tickcast_keys', 'Topic keys (exchange, symbol, mode) the feed has carried, kept for snapshots', () => sources.hubStats().keys);
+    gauge('tickcast_keys', 'Topic keys (exchange, symbol, mode) kept with their last tick for snapshots', () => sources.hubStats().keys);
+    gauge('tickcast_keys_max', 'Most keys kept (--max-keys); past it unheld keys are forgotten, least recently ticked first', () => sources.keyLifecycle().maxKeys);
+    new Counter({
+      name: 'tickcast_key_evictions_total',
+      help: 'Keys no client held that were forgotten with their last tick, by reason (idle: --key-idle-s; cap: --max-keys)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(sources.keyLifecycle().evicted)) this.inc({ reason }, n);
+      },
+    });
     gauge('tickcast_feed_up', '1 while the feed socket is up', () => (sources.feedUp() ? 1 : 0));
     gauge('tickcast_feed_publishers', 'ZeroMQ publishers connected now (zmtp engine; 0 on libzmq, which does not say)', () => stats.feedPublishers);
     gauge('tickcast_feed_stale', '1 when the feed has been silent longer than --stale-after-s', () => (sources.adapterStatus() === 'stale' ? 1 : 0));

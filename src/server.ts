@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
-import { marketTicks, type RawTick } from '../streams';
+import { type InvalidReason, marketTicks, type RawTick } from '../streams';
 import type { ServeConfig } from './config';
 import { mountDashboard } from './dashboard';
 import { type FeedSource, isLoopbackEndpoint, zmqFeedSource } from './feed';
@@ -47,11 +47,6 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-/** Feed topics that are not market data and carry nothing for clients: ignored, not counted as bad. */
-function isIgnoredTopic(topic: string): boolean {
-  return topic.startsWith('CACHE_INVALIDATE') || topic.endsWith('_positions') || topic.endsWith('_margins');
-}
-
 /**
  * The broker label `market_data` frames carry. Frames are encoded once for every client, so the
  * label is the feed's: the keys' broker when every key names the same one, else `--broker`.
@@ -59,11 +54,6 @@ function isIgnoredTopic(topic: string): boolean {
 export function feedBroker(config: ServeConfig): string {
   const brokers = new Set(config.apiKeys.map((k) => k.broker));
   return brokers.size === 1 ? (brokers.values().next().value as string) : config.broker;
-}
-
-/** Account order events, relayed to their user. */
-export function isOrderTopic(topic: string): boolean {
-  return topic.endsWith('_orders');
 }
 
 /**
@@ -87,6 +77,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     booksAsDepth: config.booksAsDepth,
     omitBooksBelowDepth: config.omitBooksBelowDepth,
     onInterest: feed.interest?.bind(feed),
+    maxKeys: config.maxKeys,
+    keyIdleMs: config.keyIdleS * 1000,
     onEncodeError: (err, tick) => {
       stats.feedDropped.error++;
       feedLog.warn('encode_error', { err, key: tick.key }, 'a tick could not be encoded for some clients (payload nested too deep)');
@@ -107,6 +99,9 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     Math.max(10, Math.min(1000, staleMs / 4)),
   );
   staleTimer.unref();
+  // The hub's clock for key idleness: a key is forgotten at most a sweep period past --key-idle-s.
+  const sweepTimer = setInterval(() => hub.sweep(), Math.max(1000, Math.min(60_000, (config.keyIdleS * 1000) / 8)));
+  sweepTimer.unref();
   const adapterStatus = (): AdapterStatus => {
     if (stats.lastFeedAt === 0) return stats.received > 0 ? 'connected' : 'disconnected';
     return Date.now() - stats.lastFeedAt > staleMs ? 'stale' : 'connected';
@@ -117,19 +112,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const gateway = createGateway({ server, config, hub, logger: logger.child({ component: 'gateway' }), stats, adapterStatus });
 
   const feedLog = new ThrottledLog(logger.child({ component: 'feed' }));
-  const onInvalid = (reason: 'topic' | 'encoding' | 'json' | 'not_object' | 'error', raw: RawTick): void => {
+  const onInvalid = (reason: InvalidReason, raw: RawTick): void => {
     if (reason === 'topic') stats.received++;
-    if (reason === 'topic' && typeof raw?.topic === 'string') {
-      if (isOrderTopic(raw.topic)) {
-        stats.ordersRelayed++;
-        gateway.relayOrder(raw.topic, raw.payload as Buffer | string);
-        return;
-      }
-      if (isIgnoredTopic(raw.topic)) {
-        stats.ticksIn[0]!++;
-        return;
-      }
-    }
     stats.feedDropped[reason]++;
     feedLog.warn(`feed_${reason}`, { reason, topic: String(raw?.topic).slice(0, 120) }, `dropped a feed message: ${reason}`);
   };
@@ -140,7 +124,17 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
         throttleMs: config.throttleMs,
         maxLevels: config.maxDepth,
         twoSegmentExchanges: config.twoSegmentExchanges,
+        maxKeys: config.maxKeys,
         onInvalid,
+        onOrder: (topic, payload) => {
+          stats.received++;
+          stats.ordersRelayed++;
+          gateway.relayOrder(topic, payload as Buffer | string);
+        },
+        onIgnored: () => {
+          stats.received++;
+          stats.ticksIn[0]!++;
+        },
         onParsed: (key) => {
           stats.received++;
           stats.ticksIn[key.mode]!++;
@@ -170,6 +164,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const metrics = new ProxyMetrics({
     stats,
     hubStats: () => hub.stats(),
+    keyLifecycle: () => ({ maxKeys: hub.keyLimit, evicted: hub.evictions() }),
     clientCount: () => gateway.clientCount(),
     adapterStatus,
     feedUp: () => feed.isUp(),
@@ -190,6 +185,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   } catch (err) {
     pipeline.unsubscribe();
     clearInterval(staleTimer);
+    clearInterval(sweepTimer);
     server.close();
     throw err;
   }
@@ -227,6 +223,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
         await gateway.close(config.shutdownGraceMs);
         pipeline.unsubscribe();
         clearInterval(staleTimer);
+        clearInterval(sweepTimer);
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       })();

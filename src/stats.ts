@@ -1,5 +1,3 @@
-import type { Mode } from '../streams';
-
 /** Why a feed message was dropped before it became a tick. */
 export type FeedDropReason = 'frames' | 'topic' | 'encoding' | 'json' | 'not_object' | 'error';
 
@@ -40,9 +38,5 @@ export class Stats {
   /** Ticks received in all modes. */
   totalTicksIn(): number {
     return this.ticksIn[1]! + this.ticksIn[2]! + this.ticksIn[3]!;
-  }
-
-  countTickIn(mode: Mode | 0): void {
-    this.ticksIn[mode]!++;
   }
 }

@@ -8,6 +8,19 @@ interface KeyState<T> {
   pending: T | undefined;
 }
 
+/** Options of {@link keyedThrottle}. */
+export interface KeyedThrottleOptions extends ThrottleByKeyOptions {
+  /**
+   * Most keys remembered at once. A new key past it forgets an older one, preferring (in insertion
+   * order) one whose window is over and that has nothing pending: forgetting such a key changes
+   * nothing, since its next value would lead anyway. Default unbounded.
+   */
+  readonly maxKeys?: number;
+}
+
+/** How many of the oldest keys a new key looks at for one it can forget. */
+const EVICT_SCAN = 8;
+
 interface Due<T> {
   readonly at: number;
   readonly order: number;
@@ -27,7 +40,7 @@ interface Due<T> {
  *
  * Each key's emissions (values and times) are those of `throttleTime`; only the relative order of
  * two different keys emitting at the same instant may differ from {@link throttleByKey}. Keys idle
- * for `idleMs` are forgotten.
+ * for `idleMs` are forgotten, and at most `maxKeys` are remembered.
  *
  * @example
  * ticks$.pipe(keyedThrottle((t) => t.key, 100));
@@ -35,9 +48,10 @@ interface Due<T> {
 export function keyedThrottle<T, K>(
   keyOf: (value: T) => K,
   ms: number,
-  options: ThrottleByKeyOptions = {},
+  options: KeyedThrottleOptions = {},
 ): MonoTypeOperatorFunction<T> {
   if (!(ms > 0)) return (source) => source;
+  const maxKeys = options.maxKeys ?? Infinity;
   const scheduler: SchedulerLike = options.scheduler ?? asyncScheduler;
   const idleMs = Math.max(options.idleMs ?? Math.max(60_000, ms * 10), ms * 2);
   return (source) =>
@@ -83,6 +97,23 @@ export function keyedThrottle<T, K>(
         for (const [key, state] of keys) if (!state.hasPending && now - state.windowEnd >= idleMs) keys.delete(key);
       };
 
+      /** Makes room for one key: forgets an old key with nothing pending, a finished one first. */
+      const evict = (now: number): void => {
+        let fallback: K | undefined;
+        let seen = 0;
+        for (const [key, state] of keys) {
+          if (!state.hasPending) {
+            if (now >= state.windowEnd) {
+              keys.delete(key);
+              return;
+            }
+            if (fallback === undefined) fallback = key;
+          }
+          if (++seen >= EVICT_SCAN) break;
+        }
+        if (fallback !== undefined) keys.delete(fallback);
+      };
+
       const subscription = source.subscribe({
         next(value) {
           const now = scheduler.now();
@@ -97,6 +128,7 @@ export function keyedThrottle<T, K>(
           }
           const state = keys.get(key);
           if (state === undefined) {
+            if (keys.size >= maxKeys) evict(now);
             keys.set(key, { windowEnd: now + ms, hasPending: false, pending: undefined });
             subscriber.next(value);
             if (now - sweptAt >= idleMs) sweep(now);

@@ -80,3 +80,31 @@ function parseWith(topic: string, twoSeg: ReadonlySet<string>): TopicKey | null 
 export function formatTopic(key: TopicKey): string {
   return `${key.exchange}_${key.symbol}_${TOPIC_MODE_NAMES[key.mode - 1]}`;
 }
+
+/**
+ * What a feed topic is: a market-data key, an account's order events (`..._orders`, relayed to its
+ * user), a topic that carries nothing for clients (`CACHE_INVALIDATE_*`, `..._positions`,
+ * `..._margins`: ignored, not counted as bad), or none of these (invalid).
+ */
+export type TopicClass = TopicKey | 'order' | 'ignored' | 'invalid';
+
+/** The one place that decides what a topic is; see {@link TopicClass}. */
+export function classifyTopic(topic: string, options?: ParseTopicOptions): TopicClass {
+  const twoSeg = options?.twoSegmentExchanges ? new Set(options.twoSegmentExchanges) : DEFAULT_SET;
+  return classifyWith(topic, twoSeg);
+}
+
+/** {@link classifyTopic} bound to one set of two-segment exchanges, built once. */
+export function topicClassifier(options: ParseTopicOptions = {}): (topic: string) => TopicClass {
+  const twoSeg = options.twoSegmentExchanges ? new Set(options.twoSegmentExchanges) : DEFAULT_SET;
+  return (topic) => classifyWith(topic, twoSeg);
+}
+
+function classifyWith(topic: string, twoSeg: ReadonlySet<string>): TopicClass {
+  if (typeof topic !== 'string') return 'invalid';
+  const key = parseWith(topic, twoSeg);
+  if (key !== null) return key;
+  if (topic.endsWith('_orders')) return 'order';
+  if (topic.startsWith('CACHE_INVALIDATE') || topic.endsWith('_positions') || topic.endsWith('_margins')) return 'ignored';
+  return 'invalid';
+}

@@ -3,8 +3,7 @@ import { formatTopic, type Mode, type Tick } from '../streams';
 
 function tick(mode: Mode, data: Record<string, unknown>, json?: string): Tick {
   const key = formatTopic({ exchange: 'NSE', symbol: 'TCS', mode });
-  const base = { exchange: 'NSE', symbol: 'TCS', mode, key, data };
-  return json === undefined ? base : { ...base, json };
+  return { exchange: 'NSE', symbol: 'TCS', mode, key, data, json, bytes: undefined };
 }
 
 const options: FrameOptions = { broker: 'zerodha' };

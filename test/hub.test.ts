@@ -5,7 +5,7 @@ const BROKER = 'zerodha';
 
 function tick(exchange: string, symbol: string, mode: Mode, data: Record<string, unknown>, json?: string): Tick {
   const key = formatTopic({ exchange, symbol, mode });
-  return json === undefined ? { exchange, symbol, mode, key, data } : { exchange, symbol, mode, key, data, json };
+  return { exchange, symbol, mode, key, data, json, bytes: undefined };
 }
 
 const ltp = (price: number) => tick('NSE', 'TCS', 1, { ltp: price });
@@ -167,7 +167,7 @@ describe('Hub: frames from the payload bytes', () => {
     const a = viaText.hub.addClient();
     viaText.hub.subscribe(a, 'NSE', 'TCS€', 1);
     const ra = record(a);
-    viaText.hub.publish({ exchange: 'NSE', symbol: 'TCS€', mode: 1, key, data, json });
+    viaText.hub.publish({ exchange: 'NSE', symbol: 'TCS€', mode: 1, key, data, json, bytes: undefined });
     const viaBytes = setup();
     const b = viaBytes.hub.addClient();
     viaBytes.hub.subscribe(b, 'NSE', 'TCS€', 1);
@@ -480,36 +480,170 @@ describe('Hub: removing a client', () => {
 });
 
 describe('Hub: onInterest', () => {
-  it('is told exactly when a symbol gains its first holder and loses its last', () => {
+  it('is told the lowest mode held whenever it changes: LTP → add Depth → drop LTP → drop Depth, across two clients', () => {
     const onInterest = jest.fn();
     const { hub } = setup({ onInterest });
     const a = hub.addClient();
     const b = hub.addClient();
     hub.subscribe(a, 'NSE', 'TCS', 1);
-    hub.subscribe(a, 'NSE', 'TCS', 3); // same holder, another mode
-    hub.subscribe(b, 'NSE', 'TCS', 2); // second holder
+    expect(onInterest.mock.calls).toEqual([['NSE', 'TCS', 1]]);
+    onInterest.mockClear();
+    hub.subscribe(b, 'NSE', 'TCS', 3); // the lowest is still LTP
+    expect(onInterest.mock.calls).toEqual([]);
+    hub.unsubscribe(a, 'NSE', 'TCS', 1);
+    expect(onInterest.mock.calls).toEqual([['NSE', 'TCS', 3]]);
+    onInterest.mockClear();
+    hub.unsubscribe(b, 'NSE', 'TCS', 3);
+    expect(onInterest.mock.calls).toEqual([['NSE', 'TCS', 0]]);
+  });
+
+  it('follows the lowest mode through one client adding and dropping modes, and per symbol', () => {
+    const onInterest = jest.fn();
+    const { hub } = setup({ onInterest });
+    const a = hub.addClient();
+    const b = hub.addClient();
+    hub.subscribe(a, 'NSE', 'TCS', 3);
+    hub.subscribe(a, 'NSE', 'TCS', 2); // same holder, a lower mode
+    hub.subscribe(b, 'NSE', 'TCS', 2); // second holder, same lowest
     hub.subscribe(b, 'BSE', 'INFY', 1);
+    hub.subscribe(a, 'NSE', 'TCS', 2); // already held: nothing changes
     expect(onInterest.mock.calls).toEqual([
-      ['NSE', 'TCS', true],
-      ['BSE', 'INFY', true],
+      ['NSE', 'TCS', 3],
+      ['NSE', 'TCS', 2],
+      ['BSE', 'INFY', 1],
     ]);
     onInterest.mockClear();
 
-    hub.unsubscribe(a, 'NSE', 'TCS', 1); // a still holds mode 3
-    hub.unsubscribe(a, 'NSE', 'TCS'); // b still holds it
+    hub.unsubscribe(a, 'NSE', 'TCS', 2); // b still holds Quote
+    hub.unsubscribe(a, 'NSE', 'TCS', 1); // not held: nothing
     expect(onInterest).not.toHaveBeenCalled();
     hub.removeClient(b);
     expect(onInterest.mock.calls).toEqual([
-      ['NSE', 'TCS', false],
-      ['BSE', 'INFY', false],
+      ['NSE', 'TCS', 3],
+      ['BSE', 'INFY', 0],
     ]);
     onInterest.mockClear();
 
-    hub.subscribe(a, 'NSE', 'TCS', 2);
+    hub.subscribe(a, 'NSE', 'TCS', 1);
     hub.unsubscribeAll(a);
     expect(onInterest.mock.calls).toEqual([
-      ['NSE', 'TCS', true],
-      ['NSE', 'TCS', false],
+      ['NSE', 'TCS', 1],
+      ['NSE', 'TCS', 0],
     ]);
+  });
+});
+
+describe('Hub: key lifecycle', () => {
+  /** A hub on a clock the test moves, with the given bounds. */
+  function lifecycle(options: Partial<HubOptions> = {}) {
+    let now = 1_000_000;
+    const hub = new Hub({ broker: BROKER, now: () => now, ...options });
+    const advance = (ms: number): void => {
+      now += ms;
+      hub.sweep();
+    };
+    return { hub, advance };
+  }
+  const ltpOf = (symbol: string, price = 1) => tick('NSE', symbol, 1, { ltp: price });
+
+  it('forgets a key no client holds once it has been silent for keyIdleMs, not before; a tick restarts the wait', () => {
+    const { hub, advance } = lifecycle({ keyIdleMs: 60_000 });
+    hub.publish(ltpOf('A'));
+    hub.publish(ltpOf('B'));
+    advance(59_000);
+    hub.publish(ltpOf('B', 2)); // B ticks again at 59 s
+    expect(hub.stats().keys).toBe(2);
+    advance(1_000); // A silent for 60 s
+    expect(hub.stats()).toMatchObject({ keys: 1, symbols: 1 });
+    expect(hub.snapshot('NSE', 'A', 1)).toBeUndefined();
+    expect(hub.evictions()).toEqual({ idle: 1, cap: 0 });
+    advance(58_000);
+    expect(hub.stats().keys).toBe(1);
+    advance(1_000); // B silent for 60 s since its last tick
+    expect(hub.stats()).toMatchObject({ keys: 0, symbols: 0 });
+    expect(hub.evictions()).toEqual({ idle: 2, cap: 0 });
+  });
+
+  it('counts every mode a forgotten symbol ticked on as a key', () => {
+    const { hub, advance } = lifecycle({ keyIdleMs: 10_000 });
+    hub.publish(ltp(1));
+    hub.publish(depth(2));
+    expect(hub.stats()).toMatchObject({ keys: 2, symbols: 1 });
+    advance(10_000);
+    expect(hub.stats()).toMatchObject({ keys: 0, symbols: 0 });
+    expect(hub.evictions()).toEqual({ idle: 2, cap: 0 });
+  });
+
+  it('past maxKeys forgets the least recently ticked unheld symbols first', () => {
+    const { hub } = lifecycle({ maxKeys: 3 });
+    hub.publish(ltpOf('A'));
+    hub.publish(ltpOf('B'));
+    hub.publish(ltpOf('C'));
+    hub.publish(ltpOf('A', 2)); // order of last ticks: B, C, A
+    hub.publish(ltpOf('D'));
+    expect(['A', 'B', 'C', 'D'].map((s) => hub.snapshot('NSE', s, 1) !== undefined)).toEqual([true, false, true, true]);
+    hub.publish(ltpOf('E'));
+    expect(['A', 'C', 'D', 'E'].map((s) => hub.snapshot('NSE', s, 1) !== undefined)).toEqual([true, false, true, true]);
+    expect(hub.stats()).toMatchObject({ keys: 3, symbols: 3 });
+    expect(hub.evictions()).toEqual({ idle: 0, cap: 2 });
+  });
+
+  it('makes room for a new mode of the least recently ticked symbol by evicting the next one, not stopping at it', () => {
+    const { hub } = lifecycle({ maxKeys: 4 });
+    hub.publish(ltpOf('E'));
+    hub.publish(ltpOf('A'));
+    hub.publish(ltpOf('H'));
+    hub.publish(tick('NSE', 'A', 2, { ltp: 2 }));
+    hub.publish(tick('NSE', 'E', 2, { ltp: 3 })); // E was least recent, then H, then A
+    expect(hub.stats()).toMatchObject({ keys: 4, symbols: 2 });
+    expect(hub.evictions()).toEqual({ idle: 0, cap: 1 });
+    expect(['E', 'A', 'H'].map((s) => hub.snapshot('NSE', s, 1) !== undefined)).toEqual([true, true, false]);
+  });
+
+  it('never forgets a held symbol or its snapshot, whatever the pressure, and forgets it like any other once let go of', () => {
+    const { hub, advance } = lifecycle({ maxKeys: 10, keyIdleMs: 60_000 });
+    const c = hub.addClient();
+    const r = record(c);
+    hub.subscribe(c, 'NSE', 'HELD', 1);
+    hub.publish(ltpOf('HELD', 42));
+    for (let i = 0; i < 1000; i++) hub.publish(ltpOf(`X${i}`));
+    advance(10 * 60_000);
+    for (let i = 1000; i < 2000; i++) hub.publish(ltpOf(`X${i}`));
+    expect(hub.stats()).toMatchObject({ keys: 10, heldSymbols: 1 });
+    expect(parse(hub.snapshot('NSE', 'HELD', 1) as Frame)).toEqual(marketData(1, 1, { ltp: 42 }, 'HELD'));
+    hub.publish(ltpOf('HELD', 43));
+    expect(r.messages()).toEqual([marketData(1, 1, { ltp: 42 }, 'HELD'), marketData(1, 2, { ltp: 43 }, 'HELD')]);
+
+    // Let go of: the newest in eviction order (after the nine others), then idle from now on.
+    hub.unsubscribe(c, 'NSE', 'HELD', 1);
+    hub.publish(ltpOf('Y1'));
+    expect(hub.snapshot('NSE', 'HELD', 1)).toBeDefined();
+    advance(60_000);
+    expect(hub.snapshot('NSE', 'HELD', 1)).toBeUndefined();
+    expect(hub.stats().keys).toBe(0);
+  });
+
+  it('keeps a held symbol that never ticked out of the key count, and indexes it once it ticks', () => {
+    const { hub } = lifecycle({ maxKeys: 2 });
+    const c = hub.addClient();
+    hub.subscribe(c, 'NSE', 'H', 2);
+    expect(hub.stats()).toMatchObject({ keys: 0, symbols: 1 });
+    hub.publish(tick('NSE', 'H', 3, { ltp: 1 }));
+    hub.publish(ltpOf('A'));
+    hub.publish(ltpOf('B')); // past the cap: A goes, H is held
+    expect(hub.stats()).toMatchObject({ keys: 2, symbols: 2 });
+    expect(hub.held(c, 'NSE', 'H')).toEqual([2]);
+    expect(hub.snapshot('NSE', 'A', 1)).toBeUndefined();
+    expect(parse(hub.snapshot('NSE', 'H', 2) as Frame)).toEqual(marketData(2, 1, { ltp: 1 }, 'H'));
+  });
+
+  it('reads no clock per tick: only sweep does', () => {
+    const now = jest.fn(() => 5_000);
+    const hub = new Hub({ broker: BROKER, now });
+    now.mockClear();
+    for (let i = 0; i < 100; i++) hub.publish(ltpOf(`S${i % 7}`, i));
+    expect(now).not.toHaveBeenCalled();
+    hub.sweep();
+    expect(now).toHaveBeenCalledTimes(1);
   });
 });

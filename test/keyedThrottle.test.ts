@@ -74,3 +74,28 @@ describe('keyedThrottle', () => {
     });
   });
 });
+
+describe('keyedThrottle with maxKeys', () => {
+  it('emits exactly what the unbounded throttle does when forgotten keys had finished their windows', () => {
+    // Keys tick 30 ms apart with a 10 ms window: every key is finished when the next new one comes.
+    const evs: Ev[] = Array.from({ length: 40 }, (_, i) => ({ key: `K${i % 8}`, t: i * 30, v: i }));
+    const bounded = run(evs, (s) => keyedThrottle((e: Ev) => e.key, 10, { scheduler: s, maxKeys: 2 }), 2000);
+    const unbounded = run(evs, (s) => keyedThrottle((e: Ev) => e.key, 10, { scheduler: s }), 2000);
+    expect(bounded).toEqual(unbounded);
+    expect(bounded).toHaveLength(40);
+  });
+
+  it('forgets an old key with nothing pending before one whose window is open; never one with a pending value', () => {
+    // A leads at 0, B at 1; at 5 A gets a pending value; C (new, at 6) must forget B, not A.
+    const evs: Ev[] = [
+      { key: 'A', t: 0, v: 1 },
+      { key: 'B', t: 1, v: 2 },
+      { key: 'A', t: 5, v: 3 },
+      { key: 'C', t: 6, v: 4 },
+      { key: 'B', t: 7, v: 5 }, // B was forgotten: leads at once
+      { key: 'A', t: 8, v: 6 }, // A kept: replaces its pending value
+    ];
+    const out = run(evs, (s) => keyedThrottle((e: Ev) => e.key, 100, { scheduler: s, maxKeys: 2 }), 500);
+    expect(out).toEqual(['A@0=1', 'A@100=6', 'B@1=2', 'B@7=5', 'C@6=4']);
+  });
+});

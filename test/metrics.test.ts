@@ -19,6 +19,7 @@ function sources(stats: Stats, over: Partial<MetricsSources> = {}): MetricsSourc
   return {
     stats,
     hubStats: () => ({ subscriptions: 7, keys: 12, heldSymbols: 3 }),
+    keyLifecycle: () => ({ maxKeys: 250_000, evicted: { idle: 5, cap: 9 } }),
     clientCount: () => 4,
     adapterStatus: () => 'connected',
     feedUp: () => true,
@@ -81,6 +82,9 @@ describe('ProxyMetrics', () => {
       tickcast_subscriptions: 7,
       tickcast_symbols_held: 3,
       tickcast_keys: 12,
+      tickcast_keys_max: 250_000,
+      'tickcast_key_evictions_total{reason="idle"}': 5,
+      'tickcast_key_evictions_total{reason="cap"}': 9,
       tickcast_feed_up: 1,
       tickcast_feed_publishers: 3,
       tickcast_feed_stale: 0,
@@ -141,6 +145,7 @@ describe('ProxyMetrics', () => {
         'mode="ltp"', 'mode="quote"', 'mode="depth"',
         'reason="frames"', 'reason="topic"', 'reason="encoding"', 'reason="json"', 'reason="not_object"', 'reason="error"',
         'reason="slow"', 'reason="flood"', 'reason="oversize"', 'reason="auth_timeout"', 'reason="heartbeat"', 'reason="refused"',
+        'reason="idle"', 'reason="cap"',
         'status="connected"', 'status="stale"', 'status="disconnected"',
       ].sort(),
     );
@@ -152,7 +157,7 @@ describe('docs/operations.md', () => {
     const doc = readFileSync(join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
     const text = await new ProxyMetrics(sources(new Stats()), { defaultMetrics: false }).text();
     const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
-    expect(names.length).toBe(23);
+    expect(names.length).toBe(25);
     for (const name of names) expect(doc).toContain(`| \`${name}\` |`);
   });
 });

@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
 import { filter, type Observable, type Subscription } from 'rxjs';
-import { keyedThrottle, type RawTick, topicParser } from '../../streams';
+import { DEFAULT_MAX_KEYS, keyedThrottle, PayloadDecoder, type RawTick, TopicCache, type TopicKey } from '../../streams';
 import { type ZmqEngine, ZmqFeed } from '../ingest/zmq';
 import { type Logger, silentLogger, ThrottledLog } from '../logger';
-import { isOrderTopic } from '../server';
 import type { FeedDropReason } from '../stats';
 import { connectNats, type LiveConnection } from './connection';
 import { describeJetStreamError, ensureLastValueStream } from './lastValues';
@@ -25,6 +24,11 @@ export interface BridgeConfig {
   readonly stream: string;
   readonly storage: 'file' | 'memory';
   readonly replicas: number;
+  /**
+   * Most keys the bridge remembers in its topic cache, its throttle and the ticks it keeps while
+   * NATS is down (`--max-keys`, as `serve` reads it). Default {@link DEFAULT_MAX_KEYS}.
+   */
+  readonly maxKeys?: number;
   readonly logLevel: string;
   readonly statsIntervalS: number;
 }
@@ -68,35 +72,16 @@ export interface BridgeOptions {
   readonly reconnectMaxMs?: number;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** Feed topics that are not market data and carry nothing for clients (feed.md): not forwarded. */
-const IGNORED_TOPIC = /^CACHE_INVALIDATE|_positions$|_margins$/;
-
-/** The same checks the proxy applies to a payload (UTF-8, JSON, an object), or why it fails. */
-function payloadProblem(payload: Uint8Array | string): FeedDropReason | null {
-  let text: string;
-  try {
-    text = typeof payload === 'string' ? payload : decoder.decode(payload);
-  } catch {
-    return 'encoding';
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return 'json';
-  }
-  return parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) ? 'not_object' : null;
+/** A market-data topic as the bridge routes it: its key and NATS subject, built once per topic. */
+interface Route extends TopicKey {
+  readonly key: string;
+  readonly subject: string;
 }
 
-/** Topics repeat forever: route each once. Bounded so junk topics cannot grow it. */
-const ROUTE_CACHE_LIMIT = 100_000;
-
 /**
- * `tickcast bridge`: reads the ZeroMQ feed exactly like the proxy (same socket, same topic grammar,
- * same payload checks), optionally throttles per key with the proxy's own throttle (`keyedThrottle`:
- * the semantics of `throttleByKey`), and publishes each tick's payload bytes untouched on
+ * `tickcast bridge`: reads the ZeroMQ feed exactly like the proxy (the same socket, and the proxy
+ * pipeline's topic classifier, topic cache and payload checks), optionally throttles per key with
+ * the proxy's own throttle (`keyedThrottle`: the semantics of `throttleByKey`), and publishes each tick's payload bytes untouched on
  * `tickcast.md.<exchange>.<symbol>.<mode>`. A JetStream stream keeps the last message of every subject, so a node that starts carrying a symbol can show
  * its price at once. Order events go to `tickcast.orders.<topic>`, never throttled.
  *
@@ -161,36 +146,33 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   }
   const nc = conn.nc;
 
-  const parse = topicParser({ twoSegmentExchanges: config.twoSegmentExchanges });
-  const routes = new Map<string, string | null>();
-  /** The subject of a market-data topic, or null for any other topic; cached per topic. */
-  const subjectOf = (topic: string): string | null => {
-    let subject = routes.get(topic);
-    if (subject === undefined) {
-      const key = parse(topic);
-      subject = key && keySubject(key, MD_PREFIX);
-      if (routes.size >= ROUTE_CACHE_LIMIT) routes.clear();
-      routes.set(topic, subject);
-    }
-    return subject;
-  };
-  /** The subject of a market-data message, or null after handling (or counting) anything else. */
-  const route = (raw: RawTick): string | null => {
+  const maxKeys = config.maxKeys ?? DEFAULT_MAX_KEYS;
+  // The proxy pipeline's own topic cache and payload checks: the bridge forwards exactly what a
+  // proxy reading the same feed would accept. Bounded like the proxy's.
+  const routes = new TopicCache<Route>((key, canonical) => ({ ...key, key: canonical, subject: keySubject(key, MD_PREFIX) }), {
+    twoSegmentExchanges: config.twoSegmentExchanges,
+    maxTopics: maxKeys,
+  });
+  const payloads = new PayloadDecoder();
+  /** The route of a market-data message, or null after handling (or counting) anything else. */
+  const route = (raw: RawTick): Route | null => {
     counters.received++;
     const topic = raw.topic;
-    const subject = subjectOf(topic);
-    if (subject !== null) return subject;
-    if (isOrderTopic(topic)) {
+    const entry = routes.get(topic);
+    if (typeof entry === 'object') return entry;
+    if (entry === 'order') {
       nc.publish(`${ORDERS_PREFIX}.${encodeToken(topic)}`, raw.payload);
       counters.orders++;
-    } else if (IGNORED_TOPIC.test(topic)) {
+    } else if (entry === 'ignored') {
       counters.ignored++;
     } else {
       counters.dropped.topic++;
-      feedLog.warn('feed_topic', { reason: 'topic', topic: topic.slice(0, 120) }, 'dropped a feed message: topic');
+      feedLog.warn('feed_topic', { reason: 'topic', topic: String(topic).slice(0, 120) }, 'dropped a feed message: topic');
     }
     return null;
   };
+  /** The subject of a message `route` accepted (its topic may have left the cache meanwhile). */
+  const subjectOf = (topic: string): string => (routes.get(topic) as Route).subject;
 
   const feed =
     options.feed ??
@@ -212,20 +194,21 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const pipeline: Subscription = feed.raw$
     .pipe(
       filter((raw) => route(raw) !== null),
-      keyedThrottle((raw: RawTick) => subjectOf(raw.topic) as string, config.throttleMs),
+      keyedThrottle((raw: RawTick) => subjectOf(raw.topic), config.throttleMs, { maxKeys }),
     )
     .subscribe({
       next: (raw) => {
-        const problem = payloadProblem(raw.payload);
-        if (problem) {
+        const problem = payloads.decode(raw.payload);
+        if (typeof problem === 'string') {
           counters.dropped[problem]++;
           feedLog.warn(`feed_${problem}`, { reason: problem, topic: raw.topic.slice(0, 120) }, `dropped a feed message: ${problem}`);
           return;
         }
-        const subject = subjectOf(raw.topic) as string;
+        const subject = subjectOf(raw.topic);
         if (holding || !conn?.isUp()) {
           holding = true;
-          pending.delete(subject);
+          // Latest per subject, at most maxKeys subjects: past it the oldest kept goes.
+          if (!pending.delete(subject) && pending.size >= maxKeys) pending.delete(pending.keys().next().value as string);
           pending.set(subject, raw.payload);
           counters.heldWhileDown++;
           return;

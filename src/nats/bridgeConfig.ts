@@ -23,7 +23,7 @@ export const BRIDGE_OPTIONS: readonly OptionSpec[] = [
   { name: 'nats-stream', kind: 'string', default: DEFAULT_STREAM, help: 'JetStream stream that keeps the last tick per subject (nodes read it for snapshots)' },
   { name: 'nats-storage', kind: 'string', default: 'file', choices: ['file', 'memory'], help: 'storage of the last-value stream: file survives a nats-server restart' },
   { name: 'nats-replicas', kind: 'int', default: 1, min: 1, max: 5, help: 'replicas of the last-value stream in a JetStream cluster' },
-  ...fromServe(['log-level', 'stats-interval-s']),
+  ...fromServe(['max-keys', 'log-level', 'stats-interval-s']),
 ];
 
 /** Builds the frozen bridge configuration from resolved options. */
@@ -51,6 +51,7 @@ export function buildBridgeConfig(opts: Record<string, unknown>): BridgeConfig {
     stream,
     storage: opts['nats-storage'] as 'file' | 'memory',
     replicas: opts['nats-replicas'] as number,
+    maxKeys: opts['max-keys'] as number,
     logLevel: opts['log-level'] as string,
     statsIntervalS: opts['stats-interval-s'] as number,
   });

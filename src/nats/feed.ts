@@ -65,7 +65,7 @@ let connections = 0;
 /**
  * The proxy's feed when scaled out: ticks come from NATS (published by `tickcast bridge`) instead
  * of ZeroMQ, and only for symbols some local client holds. The hub tells it when a symbol gains its
- * first holder ({@link interest} `true`): it subscribes `tickcast.md.<ex>.<sym>.*` and fetches
+ * first holder ({@link interest} with a mode): it subscribes `tickcast.md.<ex>.<sym>.*` and fetches
  * that symbol's last values from the JetStream stream, pushing them into {@link raw$} like any
  * tick, so they flow through the same throttle into the hub's last-tick store. When the last holder
  * leaves, it unsubscribes. Order events (`tickcast.orders.*`) are always carried.
@@ -178,7 +178,12 @@ export class NatsFeed implements FeedSource {
     return `nats ${this.options.url} (last values: stream ${this.options.stream ?? DEFAULT_STREAM})`;
   }
 
-  interest(exchange: string, symbol: string, interested: boolean): void {
+  /**
+   * Carries a symbol from its first holder to its last: NATS subjects are per symbol, so only
+   * whether some client holds it matters (`lowestMode !== 0`), not from which mode up.
+   */
+  interest(exchange: string, symbol: string, lowestMode: 0 | 1 | 2 | 3): void {
+    const interested = lowestMode !== 0;
     const id = exchange + '\u0000' + symbol;
     const existing = this.held.get(id);
     if (interested) {

@@ -17,6 +17,7 @@ describe('tickcast bridge configuration', () => {
       stream: 'TICKCAST_MD',
       storage: 'file',
       replicas: 1,
+      maxKeys: 250_000,
       logLevel: 'info',
       statsIntervalS: 30,
     });

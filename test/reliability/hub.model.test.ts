@@ -190,7 +190,7 @@ class Publish extends OnKey implements fc.Command<Model, Real> {
     m.last.set(keyOf(this.s), last);
     m.topics.add(formatTopic({ exchange, symbol, mode: this.mode }));
     for (const frames of r.inbox.values()) frames.length = 0;
-    r.hub.publish({ exchange, symbol, mode: this.mode, key: formatTopic({ exchange, symbol, mode: this.mode }), data: { ltp: price } });
+    r.hub.publish({ exchange, symbol, mode: this.mode, key: formatTopic({ exchange, symbol, mode: this.mode }), data: { ltp: price }, json: undefined, bytes: undefined });
     for (const [id, c] of m.clients) {
       const tag = highest(c.held.get(keyOf(this.s)) ?? new Set(), this.mode);
       const got = (r.inbox.get(id) as Frame[]).map((f) => JSON.parse(f.bytes.toString('utf8')) as unknown);
