@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TWO_SEGMENT_EXCHANGES } from '../streams';
-import type { ZmqEngine } from './ingest/zmq';
-import { parseZmtpEndpoint } from './ingest/zmtp';
+import type { ZmqEngine, ZmqSubscribeMode } from './ingest/zmq';
+import { missingPort, parseZmtpEndpoint } from './ingest/zmtp';
 
 /** A configured API key: who it belongs to and which broker label that user sees. */
 export interface ApiKey {
@@ -19,6 +19,11 @@ export interface ServeConfig {
   readonly zmqEngine: ZmqEngine;
   readonly zmqRcvHwm: number;
   readonly zmqReadIntervalMs: number;
+  readonly zmqMaxMessageBytes: number;
+  readonly zmqMaxPublishers: number;
+  readonly zmqMaxPartialBytes: number;
+  readonly zmqSubscribe: ZmqSubscribeMode;
+  readonly zmqInterestGraceMs: number;
   readonly nats: string | undefined;
   readonly apiKeys: readonly ApiKey[];
   readonly broker: string;
@@ -93,6 +98,17 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'zmq-rcvhwm', kind: 'int', default: 100_000, min: 0, help: 'libzmq engine: ZeroMQ receive high-water mark, in messages' },
   { name: 'zmq-read-interval-ms', kind: 'number', default: 0, min: 0, max: 50, help: 'libzmq engine: pause after draining the ZeroMQ queue before reading again (batches a feed that trickles one message at a time, at the cost of that much latency); 0 = wake as soon as a message arrives' },
+  { name: 'zmq-max-message-bytes', kind: 'int', default: 1_048_576, min: 256, help: 'largest frame (topic or payload) a publisher may send; a larger one closes its connection (libzmq engine: ZMQ_MAXMSGSIZE)' },
+  { name: 'zmq-max-publishers', kind: 'int', default: 256, min: 1, help: 'zmtp engine: publisher connections on the bound endpoint; one more is closed at once' },
+  { name: 'zmq-max-partial-bytes', kind: 'int', default: 67_108_864, min: 1024, help: 'zmtp engine: bytes held in unfinished messages over all publisher connections; past it the connection holding the most is closed' },
+  {
+    name: 'zmq-subscribe',
+    kind: 'string',
+    default: 'all',
+    choices: ['all', 'interest'],
+    help: 'what the SUB subscribes: all = every topic; interest = only the topics some client could receive (publishers filter at the source)',
+  },
+  { name: 'zmq-interest-grace-ms', kind: 'int', default: 2000, min: 0, max: 600_000, help: 'with --zmq-subscribe interest: how long a topic no client needs stays subscribed, so unsubscribe/resubscribe does not flap' },
   { name: 'nats', kind: 'string', arg: 'URL', help: 'take the feed from NATS (published by `tickcast bridge`) instead of ZeroMQ' },
   { name: 'api-key', kind: 'list', arg: 'KEY[:USER[:BROKER]]', default: [], env: 'TICKCAST_API_KEYS', help: 'an API key clients authenticate with; repeatable' },
   { name: 'api-keys-file', kind: 'string', arg: 'FILE', help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}' },
@@ -298,6 +314,11 @@ export function buildServeConfig(opts: Record<string, unknown>, apiKeys: readonl
     zmqEngine,
     zmqRcvHwm: opts['zmq-rcvhwm'] as number,
     zmqReadIntervalMs: opts['zmq-read-interval-ms'] as number,
+    zmqMaxMessageBytes: opts['zmq-max-message-bytes'] as number,
+    zmqMaxPublishers: opts['zmq-max-publishers'] as number,
+    zmqMaxPartialBytes: opts['zmq-max-partial-bytes'] as number,
+    zmqSubscribe: opts['zmq-subscribe'] as ZmqSubscribeMode,
+    zmqInterestGraceMs: opts['zmq-interest-grace-ms'] as number,
     nats: opts['nats'] as string | undefined,
     apiKeys: apiKeys.map((k) => Object.freeze({ ...k })),
     broker: opts['broker'] as string,
@@ -346,6 +367,8 @@ export function zmqEndpoints(opts: Record<string, unknown>): { zmqBind: string |
     if (!/^(tcp|ipc|inproc):\/\/.+/.test(endpoint)) {
       throw new ConfigError(`${flag} "${endpoint}" is not a valid ZeroMQ endpoint: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.`);
     }
+    const noPort = missingPort(endpoint, role);
+    if (noPort !== undefined) throw new ConfigError(`${flag}: ${noPort}.`);
     if (zmqEngine === 'zmtp') {
       try {
         parseZmtpEndpoint(endpoint, role);

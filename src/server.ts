@@ -74,7 +74,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const { config } = options;
   const logger = options.logger ?? silentLogger();
   const stats = new Stats();
-  const feed = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats, logger));
+  const feed: FeedSource = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats, logger));
   if (!options.feed && !config.nats && config.zmqBind !== undefined && !isLoopbackEndpoint(config.zmqBind)) {
     logger.warn(
       { event: 'zmq_bind_exposed', endpoint: config.zmqBind },
@@ -86,7 +86,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     broker: feedBroker(config),
     booksAsDepth: config.booksAsDepth,
     omitBooksBelowDepth: config.omitBooksBelowDepth,
-    onInterest: feed.interest?.bind(feed),
+    // Until the hub reports the lowest held mode: a held symbol wants all its topics (mode 1 up).
+    onInterest: feed.interest ? (exchange, symbol, interested) => feed.interest?.(exchange, symbol, interested ? 1 : 0) : undefined,
     onEncodeError: (err, tick) => {
       stats.feedDropped.error++;
       feedLog.warn('encode_error', { err, key: tick.key }, 'a tick could not be encoded for some clients (payload nested too deep)');
@@ -165,7 +166,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   routes.set('/healthz', (_req, res) => text(res, 200, 'ok\n'));
   routes.set('/readyz', (_req, res) => {
     const ready = !draining && feed.isUp() && server.listening;
-    text(res, ready ? 200 : 503, ready ? 'ready\n' : draining ? 'draining\n' : 'feed not up\n');
+    const why = draining || ready ? undefined : feed.whyNotUp?.();
+    text(res, ready ? 200 : 503, ready ? 'ready\n' : draining ? 'draining\n' : why ? `feed not up: ${why}\n` : 'feed not up\n');
   });
   const metrics = new ProxyMetrics({
     stats,
