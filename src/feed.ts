@@ -97,6 +97,7 @@ export function zmqFeedSource(config: ServeConfig, stats: Stats, logger?: Logger
       }
     },
   });
+  stats.feedPartialBytes = () => feed.partialBytes;
   const interest = config.zmqSubscribe === 'interest' ? new TopicInterest(feed, config.zmqInterestGraceMs) : undefined;
   const where = (): string => feed.endpoint ?? config.zmqBind ?? config.zmqConnect.join(',');
   const up = (): boolean => feed.state$.value === 'up' && (!feed.connectOnly || (feed.publishers ?? 0) > 0);

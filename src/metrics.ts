@@ -167,6 +167,9 @@ export class ProxyMetrics {
     gauge('tickcast_symbols_held', 'Symbols at least one client holds now', () => sources.hubStats().heldSymbols);
     gauge('tickcast_keys', 'Topic keys (exchange, symbol, mode) the feed has carried, kept for snapshots', () => sources.hubStats().keys);
     gauge('tickcast_feed_up', '1 while the feed socket is up', () => (sources.feedUp() ? 1 : 0));
+    gauge('tickcast_feed_partial_bytes', 'Bytes held in unfinished feed messages over all publisher connections (zmtp engine; capped by --zmq-max-partial-bytes)', () =>
+      stats.feedPartialBytes(),
+    );
     gauge('tickcast_feed_publishers', 'ZeroMQ publishers connected now, with the handshake done', () => stats.feedPublishers);
     gauge('tickcast_feed_stale', '1 when the feed has been silent longer than --stale-after-s', () => (sources.adapterStatus() === 'stale' ? 1 : 0));
     gauge('tickcast_draining', '1 while the proxy drains on shutdown', () => (sources.draining() ? 1 : 0));

@@ -23,6 +23,8 @@ export class Stats {
   feedUnsubscribed = 0;
   /** Publishers connected now (with the handshake done). */
   feedPublishers = 0;
+  /** Bytes the feed socket holds in unfinished messages now (read at scrape time). */
+  feedPartialBytes: () => number = () => 0;
   /** Order events relayed to clients. */
   ordersRelayed = 0;
   /** Frames and bytes handed to client sockets. */

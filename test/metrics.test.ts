@@ -94,6 +94,7 @@ describe('ProxyMetrics', () => {
       tickcast_symbols_held: 3,
       tickcast_keys: 12,
       tickcast_feed_up: 1,
+      tickcast_feed_partial_bytes: 0,
       tickcast_feed_publishers: 3,
       tickcast_feed_stale: 0,
       tickcast_draining: 0,
@@ -166,7 +167,7 @@ describe('docs/operations.md', () => {
     const doc = readFileSync(join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
     const text = await new ProxyMetrics(sources(new Stats()), { defaultMetrics: false }).text();
     const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
-    expect(names.length).toBe(24);
+    expect(names.length).toBe(25);
     for (const name of names) expect(doc).toContain(`| \`${name}\` |`);
   });
 });

@@ -52,6 +52,8 @@ export interface FeedEngine {
   unsubscribe(topic: string): void;
   /** Publishers with the handshake done now. */
   readonly publishers: number;
+  /** Bytes held in unfinished messages now (0 where the engine does not say). */
+  readonly partialBytes: number;
   /** Closes everything; no event is called afterwards. */
   close(): void;
 }

@@ -13,6 +13,8 @@ export class LibzmqEngine implements FeedEngine {
   private readonly socket: Subscriber;
   private closed = false;
   publishers = 0;
+  /** libzmq does not say what it holds. */
+  readonly partialBytes = 0;
 
   constructor(
     private readonly options: FeedEngineOptions,

@@ -100,6 +100,11 @@ export class ZmqFeed {
     return this.engine?.publishers ?? (this.state$.value === 'idle' ? undefined : 0);
   }
 
+  /** Bytes held in unfinished messages now (zmtp engine; 0 while closed). */
+  get partialBytes(): number {
+    return this.engine?.partialBytes ?? 0;
+  }
+
   /** True when the feed only connects: it is of no use until a publisher is there. */
   get connectOnly(): boolean {
     return (this.options.connect ?? []).length > 0 && this.options.bind === undefined;

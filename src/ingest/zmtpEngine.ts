@@ -26,6 +26,10 @@ export class ZmtpEngine implements FeedEngine {
     return this.socket.peers;
   }
 
+  get partialBytes(): number {
+    return this.socket.partialBytes;
+  }
+
   bind(endpoint: string): Promise<string> {
     return this.socket.bind(endpoint);
   }
