@@ -88,12 +88,12 @@ export function zmqFeedSource(config: ServeConfig, stats: Stats, logger?: Logger
       const host = /^tcp:\/\/(.*):[^:]*$/.exec(endpoint)?.[1] ?? endpoint;
       if (unresolved) {
         log?.warn(
-          `zmq_unresolved_${endpoint}`,
+          'zmq_unresolved',
           { endpoint, code: err.code },
           `--zmq-connect ${endpoint}: host ${host} does not resolve (${err.code ?? 'error'}); check the name${retry}`,
         );
       } else {
-        log?.warn(`zmq_dial_${endpoint}`, { endpoint, code: err.code }, `no ZeroMQ publisher reachable at ${endpoint} (${err.code ?? err.message})${retry}`);
+        log?.warn('zmq_dial_failed', { endpoint, code: err.code }, `no ZeroMQ publisher reachable at ${endpoint} (${err.code ?? err.message})${retry}`);
       }
     },
   });
