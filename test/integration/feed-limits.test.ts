@@ -6,6 +6,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { Publisher } from 'zeromq';
+import { ZmqFeed } from '../../src/ingest/zmq';
 import { buildCli, CliProcess } from '../helpers/cliProcess';
 import { freePort } from '../helpers/feed';
 import { Scope, sleep, until } from '../helpers/scope';
@@ -184,5 +185,34 @@ describe('feed socket limits (tickcast serve, 200 stalling peers)', () => {
     expect(growth).toBeLessThan(cap + 128 * MiB);
     const ticks = ltpTicks(after);
     await until(async () => ltpTicks(await metrics(served.http)) >= ticks + 20, '20 more ticks from the real publisher', WAIT_MS, 50);
+  });
+});
+
+describe('feed socket limits (libzmq engine)', () => {
+  const scope = new Scope();
+  afterEach(() => scope.close());
+
+  it('sets ZMQ_MAXMSGSIZE: a frame over --zmq-max-message-bytes does not arrive, smaller ones before and after it do', async () => {
+    const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+    const feed = new ZmqFeed({ engine: 'libzmq', bind: endpoint, maxMessageBytes: 1024 });
+    const topics: string[] = [];
+    const sub = feed.raw$.subscribe((t) => topics.push(`${t.topic}:${(t.payload as Buffer).length}`));
+    scope.add({ close: () => sub.unsubscribe() });
+    await feed.ready();
+    const pub = new Publisher({ linger: 0 });
+    scope.add({ close: () => pub.close() });
+    pub.connect(endpoint);
+    await until(async () => {
+      await pub.send(['probe', '']);
+      return topics.includes('probe:0');
+    }, 'the PUB to connect', WAIT_MS, 20);
+    await pub.send(['SMALL', Buffer.alloc(1024)]);
+    await pub.send(['LARGE', Buffer.alloc(1025)]);
+    // libzmq drops the connection on the large frame; the PUB reconnects by itself.
+    await until(async () => {
+      await pub.send(['AFTER', Buffer.alloc(10)]);
+      return topics.includes('AFTER:10');
+    }, 'a message after the reconnect', WAIT_MS, 50);
+    expect(topics.filter((t) => t !== 'probe:0' && t !== 'AFTER:10')).toStrictEqual(['SMALL:1024']);
   });
 });
