@@ -9,10 +9,9 @@ import {
   resolveOptions,
   SERVE_OPTIONS,
 } from './config';
-import { createLogger, type Logger } from './logger';
+import type { Logger } from './logger';
 import { bridgeCommand } from './nats/command';
 import { SIM_OPTIONS } from './sim/options';
-import { timed, watchEventLoop } from './statsLog';
 
 /** Where the CLI reads and writes; the process's own by default, captured streams in tests. */
 export interface CliIO {
@@ -83,7 +82,7 @@ const serve: Command = {
   async start(opts, ctx) {
     const config = buildServeConfig(opts, collectApiKeys(opts));
     const logger = ctx.logger(config.logLevel);
-    const { startProxy } = await import('./server');
+    const [{ startProxy }, { timed }] = await Promise.all([import('./server'), import('./statsLog')]);
     const proxy = await timed(logger, 'startup', () => startProxy({ config, logger }));
     logger.info(
       { event: 'listening', wsUrl: proxy.wsUrl, httpUrl: proxy.httpUrl, feed: proxy.feed.describe(), apiKeys: config.apiKeys.length },
@@ -191,6 +190,8 @@ export async function main(argv: readonly string[], io: CliIO, commands: readonl
     }
     if (positional.length > 0) throw new ConfigError(`Unexpected argument "${positional[0]}". Options start with --; run tickcast ${name} --help.`);
     const opts = resolveOptions(command.options, raw, io.env);
+    // Loaded here, not at the top: `--help` and usage errors should not wait for pino.
+    const { createLogger } = await import('./logger');
     service = await command.start(opts, {
       io,
       logger: (level) => createLogger({ level, destination: io.logDestination }),
@@ -203,11 +204,12 @@ export async function main(argv: readonly string[], io: CliIO, commands: readonl
     say(io.stderr, `tickcast ${name}: could not start: ${startupHint(err)}`);
     return EXIT_FAILED;
   }
-  return untilStopped(service, io);
+  const { watchEventLoop } = await import('./statsLog');
+  return untilStopped(service, io, watchEventLoop);
 }
 
 /** Waits for a shutdown signal, then closes `service`: the exit code of the shutdown. */
-function untilStopped(service: Service, io: CliIO): Promise<number> {
+function untilStopped(service: Service, io: CliIO, watchEventLoop: (logger: Logger) => () => void): Promise<number> {
   const exit = io.exit ?? ((code: number) => process.exit(code));
   const { logger } = service;
   const stopWatching = watchEventLoop(logger.child({ component: 'process' }));

@@ -1,54 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_TWO_SEGMENT_EXCHANGES } from '../streams';
-import type { ZmqEngine, ZmqSubscribeMode } from './ingest/zmq';
-import { missingPort, parseZmtpEndpoint } from './ingest/zmtp';
+import { DEFAULT_TWO_SEGMENT_EXCHANGES } from '../streams/topic';
+import type { ZmqEngine } from './ingest/zmq';
+import { parseZmtpEndpoint } from './ingest/zmtp';
 
 /** A configured API key: who it belongs to and which broker label that user sees. */
 export interface ApiKey {
   readonly key: string;
   readonly userId: string;
   readonly broker: string;
-}
-
-/** Everything `tickcast serve` (and `demo`) runs with. Parsed once, validated, frozen. */
-export interface ServeConfig {
-  readonly host: string;
-  readonly port: number;
-  readonly zmqBind: string | undefined;
-  readonly zmqConnect: readonly string[];
-  readonly zmqEngine: ZmqEngine;
-  readonly zmqRcvHwm: number;
-  readonly zmqReadIntervalMs: number;
-  readonly zmqMaxMessageBytes: number;
-  readonly zmqMaxPublishers: number;
-  readonly zmqMaxPartialBytes: number;
-  readonly zmqSubscribe: ZmqSubscribeMode;
-  readonly zmqInterestGraceMs: number;
-  readonly nats: string | undefined;
-  readonly apiKeys: readonly ApiKey[];
-  readonly broker: string;
-  readonly throttleMs: number;
-  readonly maxDepth: number;
-  readonly authGraceS: number;
-  readonly pingIntervalS: number;
-  readonly maxFrameBytes: number;
-  readonly maxSubscriptions: number;
-  readonly maxClients: number;
-  readonly controlRate: number;
-  readonly controlBurst: number;
-  readonly floodCloseS: number;
-  readonly staleAfterS: number;
-  readonly slowSoftBytes: number;
-  readonly slowHardBytes: number;
-  readonly slowMaxS: number;
-  readonly perMessageDeflate: boolean;
-  readonly booksAsDepth: boolean;
-  readonly omitBooksBelowDepth: boolean;
-  readonly twoSegmentExchanges: readonly string[];
-  readonly dashboard: boolean;
-  readonly logLevel: string;
-  readonly statsIntervalS: number;
-  readonly shutdownGraceMs: number;
 }
 
 /** Thrown for bad configuration; the message names the flag and says what to do. */
@@ -63,6 +22,7 @@ type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
 /** One command-line option: its flag, its env var, its default and what it means. */
 export interface OptionSpec {
+  /** The flag without its dashes: `max-depth` is `--max-depth`. */
   readonly name: string;
   readonly kind: Kind;
   readonly help: string;
@@ -76,66 +36,137 @@ export interface OptionSpec {
   readonly env?: string;
 }
 
+/**
+ * A row of an option table: the option, keyed in the table by the config field it fills. A row with
+ * `field: false` has no field of its own; a rule in the config builder reads it (`--api-key` and
+ * `--api-keys-file` become `apiKeys`).
+ */
+export interface OptionRow extends OptionSpec {
+  readonly field?: false;
+}
+
+/** A table of options: config field → row. Declare it `as const satisfies OptionTable`. */
+export type OptionTable = Readonly<Record<string, OptionRow>>;
+
+/** What each kind parses to. */
+interface KindValue {
+  string: string;
+  int: number;
+  number: number;
+  bool: boolean;
+  list: readonly string[];
+}
+
+/** The parsed value of a row: one of its `choices`, else what its `kind` parses to. */
+type RowValue<R> = R extends { readonly choices: readonly (infer C)[] }
+  ? C
+  : R extends { readonly kind: infer K extends Kind }
+    ? KindValue[K]
+    : never;
+
+/** The config of a table: a field per row (rows with `field: false` have none); no default → may be undefined. */
+export type ConfigOf<T extends OptionTable> = {
+  readonly [F in keyof T as T[F] extends { readonly field: false } ? never : F]: T[F] extends { readonly default: unknown }
+    ? RowValue<T[F]>
+    : RowValue<T[F]> | undefined;
+};
+
+/** The rows of a table in declaration order, for parsing and `--help`. */
+export function optionsOf(table: OptionTable): readonly OptionSpec[] {
+  return Object.freeze(Object.values(table));
+}
+
+/** The config fields of a table, copied from options resolved by {@link resolveOptions}. */
+export function fieldsOf<T extends OptionTable>(table: T, opts: Record<string, unknown>): ConfigOf<T> {
+  const out: Record<string, unknown> = {};
+  for (const [field, row] of Object.entries(table)) if (row.field !== false) out[field] = opts[row.name];
+  // resolveOptions typed and checked every value by its row, which is what ConfigOf<T> says.
+  return out as ConfigOf<T>;
+}
+
 /** The env var of an option: `--max-depth` → `TICKCAST_MAX_DEPTH`. */
 export function envName(name: string, spec?: Pick<OptionSpec, 'env'>): string {
   return spec?.env ?? 'TICKCAST_' + name.toUpperCase().replace(/-/g, '_');
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** The port OpenAlgo's adapters publish to, suggested when an endpoint names none. */
+const DEFAULT_ZMQ_PORT = 5555;
 
-/** Options of `tickcast serve`; `demo` takes these plus the simulator's. */
-export const SERVE_OPTIONS: readonly OptionSpec[] = [
-  { name: 'host', kind: 'string', default: '127.0.0.1', help: 'address the WebSocket/HTTP server listens on' },
-  { name: 'port', kind: 'int', default: 8765, min: 0, max: 65535, help: 'WebSocket/HTTP port (0 = any free port)' },
-  { name: 'zmq-bind', kind: 'string', arg: 'ENDPOINT', help: 'endpoint the ZeroMQ SUB binds; publishers connect (default tcp://127.0.0.1:5555 unless --zmq-connect is given)' },
-  { name: 'zmq-connect', kind: 'list', arg: 'ENDPOINT', default: [], help: 'endpoint of a publisher that binds; repeatable' },
-  {
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every option of `tickcast serve`, each said once: the key is its {@link ServeConfig} field, the
+ * row its flag, env var (`TICKCAST_<FLAG>` unless `env` says otherwise), parser (`kind`, `min`,
+ * `max`, `choices`), default and help. Adding an option is adding a row; its field, type, parsing,
+ * `--help` line and env var follow. `demo` takes these plus the simulator's.
+ */
+export const SERVE_TABLE = {
+  host: { name: 'host', kind: 'string', default: '127.0.0.1', help: 'address the WebSocket/HTTP server listens on' },
+  port: { name: 'port', kind: 'int', default: 8765, min: 0, max: 65535, help: 'WebSocket/HTTP port (0 = any free port)' },
+  zmqBind: { name: 'zmq-bind', kind: 'string', arg: 'ENDPOINT', help: 'endpoint the ZeroMQ SUB binds; publishers connect (default tcp://127.0.0.1:5555 unless --zmq-connect is given)' },
+  zmqConnect: { name: 'zmq-connect', kind: 'list', arg: 'ENDPOINT', default: [], help: 'endpoint of a publisher that binds; repeatable' },
+  zmqEngine: {
     name: 'zmq-engine',
     kind: 'string',
     default: 'zmtp',
     choices: ['zmtp', 'libzmq'],
     help: 'what reads the ZeroMQ socket: zmtp = the built-in ZMTP 3.0 reader (tcp:// and ipc://, NULL security; about half the CPU per message), libzmq = the zeromq package (any transport)',
   },
-  { name: 'zmq-rcvhwm', kind: 'int', default: 100_000, min: 0, help: 'libzmq engine: ZeroMQ receive high-water mark, in messages' },
-  { name: 'zmq-read-interval-ms', kind: 'number', default: 0, min: 0, max: 50, help: 'libzmq engine: pause after draining the ZeroMQ queue before reading again (batches a feed that trickles one message at a time, at the cost of that much latency); 0 = wake as soon as a message arrives' },
-  { name: 'zmq-max-message-bytes', kind: 'int', default: 1_048_576, min: 256, help: 'largest frame (topic or payload) a publisher may send; a larger one closes its connection (libzmq engine: ZMQ_MAXMSGSIZE)' },
-  { name: 'zmq-max-publishers', kind: 'int', default: 256, min: 1, help: 'zmtp engine: publisher connections on the bound endpoint; one more is closed at once' },
-  { name: 'zmq-max-partial-bytes', kind: 'int', default: 67_108_864, min: 1024, help: 'zmtp engine: bytes held in unfinished messages over all publisher connections; past it the connection holding the most is closed' },
-  {
+  zmqRcvHwm: { name: 'zmq-rcvhwm', kind: 'int', default: 100_000, min: 0, help: 'libzmq engine: ZeroMQ receive high-water mark, in messages' },
+  zmqReadIntervalMs: { name: 'zmq-read-interval-ms', kind: 'number', default: 0, min: 0, max: 50, help: 'libzmq engine: pause after draining the ZeroMQ queue before reading again (batches a feed that trickles one message at a time, at the cost of that much latency); 0 = wake as soon as a message arrives' },
+  zmqMaxMessageBytes: { name: 'zmq-max-message-bytes', kind: 'int', default: 1_048_576, min: 256, help: 'largest frame (topic or payload) a publisher may send; a larger one closes its connection (libzmq engine: ZMQ_MAXMSGSIZE)' },
+  zmqMaxPublishers: { name: 'zmq-max-publishers', kind: 'int', default: 256, min: 1, help: 'zmtp engine: publisher connections on the bound endpoint; one more is closed at once' },
+  zmqMaxPartialBytes: { name: 'zmq-max-partial-bytes', kind: 'int', default: 67_108_864, min: 1024, help: 'zmtp engine: bytes held in unfinished messages over all publisher connections; past it the connection holding the most is closed' },
+  zmqSubscribe: {
     name: 'zmq-subscribe',
     kind: 'string',
     default: 'all',
     choices: ['all', 'interest'],
     help: 'what the SUB subscribes: all = every topic; interest = only the topics some client could receive (publishers filter at the source)',
   },
-  { name: 'zmq-interest-grace-ms', kind: 'int', default: 2000, min: 0, max: 600_000, help: 'with --zmq-subscribe interest: how long a topic no client needs stays subscribed, so unsubscribe/resubscribe does not flap' },
-  { name: 'nats', kind: 'string', arg: 'URL', help: 'take the feed from NATS (published by `tickcast bridge`) instead of ZeroMQ' },
-  { name: 'api-key', kind: 'list', arg: 'KEY[:USER[:BROKER]]', default: [], env: 'TICKCAST_API_KEYS', help: 'an API key clients authenticate with; repeatable' },
-  { name: 'api-keys-file', kind: 'string', arg: 'FILE', help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}' },
-  { name: 'broker', kind: 'string', default: 'tickcast', help: 'broker label for keys that name none' },
-  { name: 'throttle-ms', kind: 'int', default: 100, min: 0, max: 60_000, help: 'per-key throttle window; 0 disables throttling' },
-  { name: 'max-depth', kind: 'int', default: 50, min: 1, max: 1000, help: 'book levels kept per side' },
-  { name: 'auth-grace-s', kind: 'number', default: 15, min: 0.01, help: 'seconds a client may stay unauthenticated before close 4401' },
-  { name: 'ping-interval-s', kind: 'number', default: 20, min: 0.01, help: 'seconds between protocol pings; no pong within one interval terminates' },
-  { name: 'max-frame-bytes', kind: 'int', default: 1_048_576, min: 64, help: 'largest inbound frame; larger closes with 1009' },
-  { name: 'max-subscriptions', kind: 'int', default: 10_000, min: 1, help: '(symbol, mode) subscriptions per connection' },
-  { name: 'max-clients', kind: 'int', default: 10_000, min: 1, help: 'connections; more are refused with 1013' },
-  { name: 'control-rate', kind: 'number', default: 100, min: 0.01, help: 'control messages per second per connection' },
-  { name: 'control-burst', kind: 'int', default: 200, min: 1, help: 'control messages a connection may send in a burst' },
-  { name: 'flood-close-s', kind: 'number', default: 5, min: 0.01, help: 'seconds of sustained flooding before close 1008' },
-  { name: 'stale-after-s', kind: 'number', default: 30, min: 0.01, help: 'feed silence after which adapter_status reports stale' },
-  { name: 'slow-soft-bytes', kind: 'int', default: 262_144, min: 1, help: 'buffered bytes past which a client\'s updates are conflated per key' },
-  { name: 'slow-hard-bytes', kind: 'int', default: 4_194_304, min: 1, help: 'buffered bytes past which a client is closed with 1008' },
-  { name: 'slow-max-s', kind: 'number', default: 10, min: 0.01, help: 'seconds over the soft limit before a client is closed with 1008' },
-  { name: 'per-message-deflate', kind: 'bool', default: false, help: 'enable permessage-deflate (costs CPU per frame per client)' },
-  { name: 'books-as-depth', kind: 'bool', default: true, help: 'deliver bids/asks books as depth {buy, sell} (what OpenAlgo clients read)' },
-  { name: 'omit-books-below-depth', kind: 'bool', default: true, help: 'leave book arrays out of Depth ticks sent to LTP/Quote-only clients' },
-  { name: 'two-segment-exchanges', kind: 'list', default: DEFAULT_TWO_SEGMENT_EXCHANGES, help: 'exchanges spelled as two topic segments; repeatable or comma-separated' },
-  { name: 'dashboard', kind: 'bool', default: false, help: 'serve the demo dashboard page at GET /' },
-  { name: 'log-level', kind: 'string', default: 'info', choices: LOG_LEVELS, help: 'pino log level' },
-  { name: 'stats-interval-s', kind: 'number', default: 30, min: 0, help: 'seconds between summary log lines (0 = none)' },
-  { name: 'shutdown-grace-ms', kind: 'int', default: 1500, min: 0, max: 60_000, help: 'time clients get to close on shutdown before they are cut' },
-];
+  zmqInterestGraceMs: { name: 'zmq-interest-grace-ms', kind: 'int', default: 2000, min: 0, max: 600_000, help: 'with --zmq-subscribe interest: how long a topic no client needs stays subscribed, so unsubscribe/resubscribe does not flap' },
+  nats: { name: 'nats', kind: 'string', arg: 'URL', help: 'take the feed from NATS (published by `tickcast bridge`) instead of ZeroMQ' },
+  apiKeySpecs: { name: 'api-key', kind: 'list', arg: 'KEY[:USER[:BROKER]]', default: [], env: 'TICKCAST_API_KEYS', field: false, help: 'an API key clients authenticate with; repeatable' },
+  apiKeysFile: { name: 'api-keys-file', kind: 'string', arg: 'FILE', field: false, help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}' },
+  broker: { name: 'broker', kind: 'string', default: 'tickcast', help: 'broker label for keys that name none' },
+  throttleMs: { name: 'throttle-ms', kind: 'int', default: 100, min: 0, max: 60_000, help: 'per-key throttle window; 0 disables throttling' },
+  maxDepth: { name: 'max-depth', kind: 'int', default: 50, min: 1, max: 1000, help: 'book levels kept per side' },
+  authGraceS: { name: 'auth-grace-s', kind: 'number', default: 15, min: 0.01, help: 'seconds a client may stay unauthenticated before close 4401' },
+  pingIntervalS: { name: 'ping-interval-s', kind: 'number', default: 20, min: 0.01, help: 'seconds between protocol pings; no pong within one interval terminates' },
+  maxFrameBytes: { name: 'max-frame-bytes', kind: 'int', default: 1_048_576, min: 64, help: 'largest inbound frame; larger closes with 1009' },
+  maxSubscriptions: { name: 'max-subscriptions', kind: 'int', default: 10_000, min: 1, help: '(symbol, mode) subscriptions per connection' },
+  maxClients: { name: 'max-clients', kind: 'int', default: 10_000, min: 1, help: 'connections; more are refused with 1013' },
+  controlRate: { name: 'control-rate', kind: 'number', default: 100, min: 0.01, help: 'control messages per second per connection' },
+  controlBurst: { name: 'control-burst', kind: 'int', default: 200, min: 1, help: 'control messages a connection may send in a burst' },
+  floodCloseS: { name: 'flood-close-s', kind: 'number', default: 5, min: 0.01, help: 'seconds of sustained flooding before close 1008' },
+  staleAfterS: { name: 'stale-after-s', kind: 'number', default: 30, min: 0.01, help: 'feed silence after which adapter_status reports stale' },
+  slowSoftBytes: { name: 'slow-soft-bytes', kind: 'int', default: 262_144, min: 1, help: 'buffered bytes past which a client\'s updates are conflated per key' },
+  slowHardBytes: { name: 'slow-hard-bytes', kind: 'int', default: 4_194_304, min: 1, help: 'buffered bytes past which a client is closed with 1008' },
+  slowMaxS: { name: 'slow-max-s', kind: 'number', default: 10, min: 0.01, help: 'seconds over the soft limit before a client is closed with 1008' },
+  perMessageDeflate: { name: 'per-message-deflate', kind: 'bool', default: false, help: 'enable permessage-deflate (costs CPU per frame per client)' },
+  booksAsDepth: { name: 'books-as-depth', kind: 'bool', default: true, help: 'deliver bids/asks books as depth {buy, sell} (what OpenAlgo clients read)' },
+  omitBooksBelowDepth: { name: 'omit-books-below-depth', kind: 'bool', default: true, help: 'leave book arrays out of Depth ticks sent to LTP/Quote-only clients' },
+  twoSegmentExchanges: { name: 'two-segment-exchanges', kind: 'list', default: DEFAULT_TWO_SEGMENT_EXCHANGES, help: 'exchanges spelled as two topic segments; repeatable or comma-separated' },
+  dashboard: { name: 'dashboard', kind: 'bool', default: false, help: 'serve the demo dashboard page at GET /' },
+  logLevel: { name: 'log-level', kind: 'string', default: 'info', choices: LOG_LEVELS, help: 'pino log level' },
+  statsIntervalS: { name: 'stats-interval-s', kind: 'number', default: 30, min: 0, help: 'seconds between summary log lines (0 = none)' },
+  shutdownGraceMs: { name: 'shutdown-grace-ms', kind: 'int', default: 1500, min: 0, max: 60_000, help: 'time clients get to close on shutdown before they are cut' },
+} as const satisfies OptionTable;
+
+/** Options of `tickcast serve` in `--help` order: the rows of {@link SERVE_TABLE}. */
+export const SERVE_OPTIONS: readonly OptionSpec[] = optionsOf(SERVE_TABLE);
+
+/**
+ * Everything `tickcast serve` (and `demo`) runs with: a field per row of {@link SERVE_TABLE}, plus
+ * the API keys its `--api-key` / `--api-keys-file` rows give. Parsed once, validated, frozen.
+ */
+export interface ServeConfig extends ConfigOf<typeof SERVE_TABLE> {
+  readonly apiKeys: readonly ApiKey[];
+}
+
+// The table's engine choices are the engines the feed knows, both ways.
+const ENGINES_MATCH: [ServeConfig['zmqEngine'], ZmqEngine] extends [ZmqEngine, ServeConfig['zmqEngine']] ? true : never = true;
+void ENGINES_MATCH;
 
 /** Raw values by option name, as given on the command line or in env, before typing. */
 type Raw = Map<string, string[]>;
@@ -286,9 +317,9 @@ export function collectApiKeys(opts: Record<string, unknown>): ApiKey[] {
 }
 
 /**
- * Builds the frozen serve configuration from resolved options. Checks cross-option rules:
- * at least one API key unless `allowNoKeys` (demo generates one), `--zmq-bind` xor-or-with
- * `--zmq-connect`, soft < hard slow-client limits.
+ * Builds the frozen serve configuration from resolved options: a field per {@link SERVE_TABLE}
+ * row, then the rules across options: at least one API key (demo passes the one it generates), no
+ * key twice, the ZeroMQ endpoints ({@link zmqEndpoints}), soft < hard slow-client limits.
  */
 export function buildServeConfig(opts: Record<string, unknown>, apiKeys: readonly ApiKey[]): ServeConfig {
   if (apiKeys.length === 0) {
@@ -302,57 +333,18 @@ export function buildServeConfig(opts: Record<string, unknown>, apiKeys: readonl
     if (seen.has(k.key)) throw new ConfigError('The same API key is configured twice (--api-key / --api-keys-file / TICKCAST_API_KEYS); keep one.');
     seen.add(k.key);
   }
-  const soft = opts['slow-soft-bytes'] as number;
-  const hard = opts['slow-hard-bytes'] as number;
+  const fields = fieldsOf(SERVE_TABLE, opts);
+  const { slowSoftBytes: soft, slowHardBytes: hard } = fields;
   if (soft >= hard) throw new ConfigError(`--slow-soft-bytes (${soft}) must be smaller than --slow-hard-bytes (${hard}).`);
   const { zmqBind, zmqConnect, zmqEngine } = zmqEndpoints(opts);
   const config: ServeConfig = {
-    host: opts['host'] as string,
-    port: opts['port'] as number,
+    ...fields,
     zmqBind,
     zmqConnect,
     zmqEngine,
-    zmqRcvHwm: opts['zmq-rcvhwm'] as number,
-    zmqReadIntervalMs: opts['zmq-read-interval-ms'] as number,
-    zmqMaxMessageBytes: opts['zmq-max-message-bytes'] as number,
-    zmqMaxPublishers: opts['zmq-max-publishers'] as number,
-    zmqMaxPartialBytes: opts['zmq-max-partial-bytes'] as number,
-    zmqSubscribe: opts['zmq-subscribe'] as ZmqSubscribeMode,
-    zmqInterestGraceMs: opts['zmq-interest-grace-ms'] as number,
-    nats: opts['nats'] as string | undefined,
     apiKeys: apiKeys.map((k) => Object.freeze({ ...k })),
-    broker: opts['broker'] as string,
-    throttleMs: opts['throttle-ms'] as number,
-    maxDepth: opts['max-depth'] as number,
-    authGraceS: opts['auth-grace-s'] as number,
-    pingIntervalS: opts['ping-interval-s'] as number,
-    maxFrameBytes: opts['max-frame-bytes'] as number,
-    maxSubscriptions: opts['max-subscriptions'] as number,
-    maxClients: opts['max-clients'] as number,
-    controlRate: opts['control-rate'] as number,
-    controlBurst: opts['control-burst'] as number,
-    floodCloseS: opts['flood-close-s'] as number,
-    staleAfterS: opts['stale-after-s'] as number,
-    slowSoftBytes: soft,
-    slowHardBytes: hard,
-    slowMaxS: opts['slow-max-s'] as number,
-    perMessageDeflate: opts['per-message-deflate'] as boolean,
-    booksAsDepth: opts['books-as-depth'] as boolean,
-    omitBooksBelowDepth: opts['omit-books-below-depth'] as boolean,
-    twoSegmentExchanges: opts['two-segment-exchanges'] as string[],
-    dashboard: opts['dashboard'] as boolean,
-    logLevel: opts['log-level'] as string,
-    statsIntervalS: opts['stats-interval-s'] as number,
-    shutdownGraceMs: opts['shutdown-grace-ms'] as number,
   };
   return Object.freeze(config);
-}
-
-/** `serve` in one call: argv + env → frozen config. */
-export function loadServeConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
-  const { raw } = parseArgs(argv, SERVE_OPTIONS);
-  const opts = resolveOptions(SERVE_OPTIONS, raw, env);
-  return buildServeConfig(opts, collectApiKeys(opts));
 }
 
 /**
@@ -367,8 +359,11 @@ export function zmqEndpoints(opts: Record<string, unknown>): { zmqBind: string |
     if (!/^(tcp|ipc|inproc):\/\/.+/.test(endpoint)) {
       throw new ConfigError(`${flag} "${endpoint}" is not a valid ZeroMQ endpoint: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.`);
     }
-    const noPort = missingPort(endpoint, role);
-    if (noPort !== undefined) throw new ConfigError(`${flag}: ${noPort}.`);
+    // Both engines would fail on it later with a message about something else (libzmq: a bare
+    // "Invalid argument"), after a warning about the host; the missing port is the problem.
+    if (endpoint.startsWith('tcp://') && !/:(\d+|\*)$/.test(endpoint)) {
+      throw new ConfigError(`${flag} ${endpoint} has no port: write ${endpoint}:${DEFAULT_ZMQ_PORT}.`);
+    }
     if (zmqEngine === 'zmtp') {
       try {
         parseZmtpEndpoint(endpoint, role);

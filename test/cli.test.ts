@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { Subscriber } from 'zeromq';
 import { COMMANDS, DEMO_OPTIONS, main, SIM_COMMAND_OPTIONS, startupHint } from '../src/cli';
 import { envName, parseArgs, resolveOptions, SERVE_OPTIONS, type OptionSpec } from '../src/config';
+import { demoBanner } from '../src/demo';
 import { buildCli, CLI, CliProcess, ROOT } from './helpers/cliProcess';
 
 class Capture extends Writable {
@@ -89,6 +90,50 @@ describe('docs/operations.md', () => {
   it.each([...SERVE_OPTIONS, ...SIM_COMMAND_OPTIONS])('lists --$name with its env var', (o) => {
     expect(doc).toContain(`| \`--${o.name}`);
     expect(doc).toContain(`| \`${envName(o.name, o)}\` |`);
+  });
+
+  /** The options table under a `### heading`: its rows by env var (unique within a table). */
+  function optionRows(heading: string): Map<string, { flag: string; fallback: string }> {
+    const section = doc.split(/^### /m).find((part) => part.startsWith(heading)) ?? '';
+    const rows = new Map<string, { flag: string; fallback: string }>();
+    for (const line of section.split('\n').filter((l) => l.startsWith('| `--'))) {
+      const [flag = '', env = '', fallback = ''] = line.split(/(?<!\\)\|/).slice(1).map((cell) => cell.trim().replace(/\\\|/g, '|'));
+      rows.set(env.replace(/`/g, ''), { flag, fallback });
+    }
+    return rows;
+  }
+
+  /** How `--help` shows an option's placeholder and default. */
+  const shown = (o: OptionSpec): { flag: string; fallback: string | undefined } => ({
+    flag: `\`--${o.name}${o.kind === 'bool' ? '' : ` ${o.arg ?? o.kind.toUpperCase()}`}\``,
+    fallback:
+      o.default === undefined || (Array.isArray(o.default) && o.default.length === 0)
+        ? undefined
+        : `\`${Array.isArray(o.default) ? o.default.join(',') : String(o.default)}\``,
+  });
+
+  it.each([
+    ['`serve`', SERVE_OPTIONS],
+    ['`sim`', SIM_COMMAND_OPTIONS.filter((o) => o.env?.startsWith('TICKCAST_SIM_'))],
+  ] as const)('gives each %s option the placeholder and default --help shows', (heading, options) => {
+    const rows = optionRows(heading);
+    for (const o of options) {
+      const row = rows.get(envName(o.name, o));
+      const want = shown(o);
+      expect({ option: o.name, flag: row?.flag }).toEqual({ option: o.name, flag: want.flag });
+      // An option with a default starts its cell with it; one without shows no value (– or a word).
+      if (want.fallback === undefined) expect({ option: o.name, fallback: row?.fallback.startsWith('`') }).toEqual({ option: o.name, fallback: false });
+      else expect({ option: o.name, fallback: row?.fallback.startsWith(want.fallback) }).toEqual({ option: o.name, fallback: true });
+    }
+  });
+
+  it('shows the demo banner as the demo prints it, the dashboard URL with its #key=', () => {
+    const block = /^Tickcast demo is running\.\n(?: {2}.*\n)+/m.exec(doc)?.[0] ?? '';
+    const key = /^ {2}API key: {7}(\S+)$/m.exec(block)?.[1];
+    const feed = /^ {2}Feed: {10}(.+)$/m.exec(block)?.[1] ?? '';
+    const printed = demoBanner({ httpUrl: 'http://127.0.0.1:8765', wsUrl: 'ws://127.0.0.1:8765/' }, key, feed);
+    expect(block).toMatch(/#key=[0-9a-f]{32}\n/);
+    expect(printed).toContain(block);
   });
 });
 

@@ -1,4 +1,6 @@
-import { formatTopic, type Mode } from '../../streams';
+// The modules, not the barrel: `tickcast --help` reads the simulator's options and need not load rxjs.
+import type { Mode } from '../../streams/mode';
+import { formatTopic } from '../../streams/topic';
 
 /** How an instrument's order book is spelled in Depth payloads, as different adapters spell it. */
 export type BookShape = 'depth' | 'level-objects' | 'pairs';

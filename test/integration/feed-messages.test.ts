@@ -30,8 +30,8 @@ describe.each(['zmtp', 'libzmq'])('feed endpoint messages (%s engine)', (engine)
   afterEach(() => scope.close());
 
   it.each([
-    ['--zmq-bind', 'tcp://127.0.0.1', 'tickcast serve: --zmq-bind: tcp://127.0.0.1 names no port: write tcp://127.0.0.1:5555 (or tcp://127.0.0.1:* for any free port).'],
-    ['--zmq-connect', 'tcp://feedhost', 'tickcast serve: --zmq-connect: tcp://feedhost names no port: write tcp://feedhost:5555.'],
+    ['--zmq-bind', 'tcp://127.0.0.1', 'tickcast serve: --zmq-bind tcp://127.0.0.1 has no port: write tcp://127.0.0.1:5555.'],
+    ['--zmq-connect', 'tcp://feedhost', 'tickcast serve: --zmq-connect tcp://feedhost has no port: write tcp://feedhost:5555.'],
   ])('%s %s exits 2 saying the port is missing and how to write it, and warns about nothing first', async (flag, endpoint, message) => {
     const proc = scope.add(new CliProcess(['serve', '--zmq-engine', engine, flag, endpoint], KEY));
     expect(await proc.exited).toEqual({ code: 2, signal: null });
