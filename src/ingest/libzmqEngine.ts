@@ -34,8 +34,18 @@ export class LibzmqEngine implements FeedEngine {
       this.publishers = next;
       events.publishers(next);
     };
-    this.socket.events.on('handshake', () => count(1));
-    this.socket.events.on('disconnect', () => count(-1));
+    // receive() rather than events.on(): the package's emitter mode is defined once on the native
+    // prototype with the require() of whichever module instance loaded first.
+    const observer = this.socket.events;
+    const watch = async (): Promise<void> => {
+      while (!this.closed && !observer.closed) {
+        const event = await observer.receive();
+        if (event.type === 'handshake') count(1);
+        else if (event.type === 'disconnect') count(-1);
+      }
+    };
+    // Closing the socket closes its observer, which rejects the pending receive(): nothing to report.
+    watch().catch(() => undefined);
   }
 
   async bind(endpoint: string): Promise<string> {
