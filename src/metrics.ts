@@ -131,10 +131,20 @@ export class ProxyMetrics {
         for (const [reason, n] of Object.entries(stats.feedDropped)) this.inc({ reason }, n);
       },
     });
+    new Counter({
+      name: 'tickcast_feed_connections_rejected_total',
+      help: 'Publisher connections the zmtp engine closed, by reason: a protocol error (bad greeting, mechanism, socket type, frame), a frame over --zmq-max-message-bytes (oversized), one past --zmq-max-publishers, or the most partial bytes past --zmq-max-partial-bytes',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(stats.feedRejected)) this.inc({ reason }, n);
+      },
+    });
     mirror(
-      'tickcast_feed_connections_rejected_total',
-      'Publisher connections closed for a ZMTP protocol reason (bad greeting, mechanism, socket type, frame)',
-      () => stats.feedRejected,
+      'tickcast_feed_unsubscribed_total',
+      'Feed messages dropped because their topic is not exactly a subscribed one (--zmq-subscribe interest; ZeroMQ matches prefixes)',
+      () => stats.feedUnsubscribed,
     );
     mirror('tickcast_orders_relayed_total', 'Order events received for relay to their user', () => stats.ordersRelayed);
     mirror('tickcast_frames_sent_total', 'WebSocket frames handed to client sockets', () => stats.framesSent);
@@ -170,7 +180,10 @@ export class ProxyMetrics {
       },
     });
     gauge('tickcast_feed_up', '1 while the feed socket is up', () => (sources.feedUp() ? 1 : 0));
-    gauge('tickcast_feed_publishers', 'ZeroMQ publishers connected now (zmtp engine; 0 on libzmq, which does not say)', () => stats.feedPublishers);
+    gauge('tickcast_feed_partial_bytes', 'Bytes held in unfinished feed messages over all publisher connections (zmtp engine; capped by --zmq-max-partial-bytes)', () =>
+      stats.feedPartialBytes(),
+    );
+    gauge('tickcast_feed_publishers', 'ZeroMQ publishers connected now, with the handshake done', () => stats.feedPublishers);
     gauge('tickcast_feed_stale', '1 when the feed has been silent longer than --stale-after-s', () => (sources.adapterStatus() === 'stale' ? 1 : 0));
     gauge('tickcast_draining', '1 while the proxy drains on shutdown', () => (sources.draining() ? 1 : 0));
     new Gauge({

@@ -64,7 +64,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const { config } = options;
   const logger = options.logger ?? silentLogger();
   const stats = new Stats();
-  const feed = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats, logger));
+  const feed: FeedSource = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats, logger));
   if (!options.feed && !config.nats && config.zmqBind !== undefined && !isLoopbackEndpoint(config.zmqBind)) {
     logger.warn(
       { event: 'zmq_bind_exposed', endpoint: config.zmqBind },
@@ -109,7 +109,15 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
 
   const routes = new HttpRoutes();
   const server = createServer(routes.handle);
-  const gateway = createGateway({ server, config, hub, logger: logger.child({ component: 'gateway' }), stats, adapterStatus });
+  const gateway = createGateway({
+    server,
+    config,
+    hub,
+    logger: logger.child({ component: 'gateway' }),
+    stats,
+    adapterStatus,
+    onOrderInterest: feed.orderInterest?.bind(feed),
+  });
 
   const feedLog = new ThrottledLog(logger.child({ component: 'feed' }));
   const onInvalid = (reason: InvalidReason, raw: RawTick): void => {
@@ -159,7 +167,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   routes.set('/healthz', (_req, res) => text(res, 200, 'ok\n'));
   routes.set('/readyz', (_req, res) => {
     const ready = !draining && feed.isUp() && server.listening;
-    text(res, ready ? 200 : 503, ready ? 'ready\n' : draining ? 'draining\n' : 'feed not up\n');
+    const why = draining || ready ? undefined : feed.whyNotUp?.();
+    text(res, ready ? 200 : 503, ready ? 'ready\n' : draining ? 'draining\n' : why ? `feed not up: ${why}\n` : 'feed not up\n');
   });
   const metrics = new ProxyMetrics({
     stats,

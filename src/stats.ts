@@ -1,3 +1,5 @@
+import { ZMTP_REJECT_REASONS, type ZmtpRejectReason } from './ingest/zmtp';
+
 /** Why a feed message was dropped before it became a tick. */
 export type FeedDropReason = 'frames' | 'topic' | 'encoding' | 'json' | 'not_object' | 'error';
 
@@ -14,10 +16,14 @@ export class Stats {
   ticksOut = 0;
   /** Feed messages dropped, by reason. */
   readonly feedDropped: Record<FeedDropReason, number> = { frames: 0, topic: 0, encoding: 0, json: 0, not_object: 0, error: 0 };
-  /** Publisher connections the ZMTP engine closed for a protocol reason (bad greeting, frame...). */
-  feedRejected = 0;
-  /** Publishers connected now (ZMTP engine; stays 0 on libzmq, which does not say). */
+  /** Publisher connections the ZMTP engine closed, by reason (bad greeting, frame, a cap...). */
+  readonly feedRejected: Record<ZmtpRejectReason, number> = Object.fromEntries(ZMTP_REJECT_REASONS.map((r) => [r, 0])) as Record<ZmtpRejectReason, number>;
+  /** Feed messages dropped because their topic is not exactly a subscribed one (interest mode). */
+  feedUnsubscribed = 0;
+  /** Publishers connected now (with the handshake done). */
   feedPublishers = 0;
+  /** Bytes the feed socket holds in unfinished messages now (read at scrape time). */
+  feedPartialBytes: () => number = () => 0;
   /** Order events relayed to clients. */
   ordersRelayed = 0;
   /** Frames and bytes handed to client sockets. */

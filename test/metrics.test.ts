@@ -47,7 +47,8 @@ describe('ProxyMetrics', () => {
     stats.authFailures = 3;
     stats.rateLimited = 8;
     stats.connectionsTotal = 5;
-    stats.feedRejected = 2;
+    stats.feedRejected.oversized = 2;
+    stats.feedUnsubscribed = 4;
     stats.feedPublishers = 3;
     const m = parseExposition(await metrics.text());
     expect(Object.fromEntries(m)).toEqual({
@@ -64,7 +65,18 @@ describe('ProxyMetrics', () => {
       'tickcast_feed_malformed_total{reason="json"}': 1,
       'tickcast_feed_malformed_total{reason="not_object"}': 0,
       'tickcast_feed_malformed_total{reason="error"}': 0,
-      tickcast_feed_connections_rejected_total: 2,
+      'tickcast_feed_connections_rejected_total{reason="signature"}': 0,
+      'tickcast_feed_connections_rejected_total{reason="version"}': 0,
+      'tickcast_feed_connections_rejected_total{reason="mechanism"}': 0,
+      'tickcast_feed_connections_rejected_total{reason="handshake"}': 0,
+      'tickcast_feed_connections_rejected_total{reason="socket_type"}': 0,
+      'tickcast_feed_connections_rejected_total{reason="framing"}': 0,
+      'tickcast_feed_connections_rejected_total{reason="oversized"}': 2,
+      'tickcast_feed_connections_rejected_total{reason="peer_error"}': 0,
+      'tickcast_feed_connections_rejected_total{reason="timeout"}': 0,
+      'tickcast_feed_connections_rejected_total{reason="too_many_publishers"}': 0,
+      'tickcast_feed_connections_rejected_total{reason="partial_bytes"}': 0,
+      tickcast_feed_unsubscribed_total: 4,
       tickcast_orders_relayed_total: 0,
       tickcast_frames_sent_total: 30,
       tickcast_bytes_sent_total: 4567,
@@ -86,6 +98,7 @@ describe('ProxyMetrics', () => {
       'tickcast_key_evictions_total{reason="idle"}': 5,
       'tickcast_key_evictions_total{reason="cap"}': 9,
       tickcast_feed_up: 1,
+      tickcast_feed_partial_bytes: 0,
       tickcast_feed_publishers: 3,
       tickcast_feed_stale: 0,
       tickcast_draining: 0,
@@ -147,6 +160,8 @@ describe('ProxyMetrics', () => {
         'reason="slow"', 'reason="flood"', 'reason="oversize"', 'reason="auth_timeout"', 'reason="heartbeat"', 'reason="refused"',
         'reason="idle"', 'reason="cap"',
         'status="connected"', 'status="stale"', 'status="disconnected"',
+        'reason="signature"', 'reason="version"', 'reason="mechanism"', 'reason="handshake"', 'reason="socket_type"', 'reason="framing"',
+        'reason="oversized"', 'reason="peer_error"', 'reason="timeout"', 'reason="too_many_publishers"', 'reason="partial_bytes"',
       ].sort(),
     );
   });

@@ -536,11 +536,18 @@ describe('parseZmtpEndpoint', () => {
     ['inproc://x', 'bind'],
     ['inproc://x', 'connect'],
     ['pgm://eth0;239.192.1.1:5555', 'connect'],
-    ['tcp://eth0', 'bind'],
-    ['tcp://127.0.0.1', 'connect'],
     ['tcp://127.0.0.1:port', 'connect'],
   ] as const)('refuses %s (%s), pointing at --zmq-engine libzmq', (endpoint, role) => {
     expect(() => parseZmtpEndpoint(endpoint, role)).toThrow(`not ${endpoint}; use --zmq-engine libzmq`);
+  });
+
+  it.each([
+    ['tcp://127.0.0.1', 'bind', 'tcp://127.0.0.1 names no port: write tcp://127.0.0.1:5555 (or tcp://127.0.0.1:* for any free port)'],
+    ['tcp://eth0', 'bind', 'tcp://eth0 names no port: write tcp://eth0:5555 (or tcp://eth0:* for any free port)'],
+    ['tcp://127.0.0.1', 'connect', 'tcp://127.0.0.1 names no port: write tcp://127.0.0.1:5555'],
+    ['tcp://[::1]', 'connect', 'tcp://[::1] names no port: write tcp://[::1]:5555'],
+  ] as const)('refuses %s (%s) saying the port is missing and how to write it', (endpoint, role, message) => {
+    expect(() => parseZmtpEndpoint(endpoint, role)).toThrow(message);
   });
 
   it.each(['tcp://*:5', 'tcp://127.0.0.1:*', 'tcp://127.0.0.1:0'])('refuses to connect to %s, which names no host or port', (endpoint) => {
