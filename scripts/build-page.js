@@ -6,10 +6,20 @@
  * - index.html: src/page/index.html with src/page/style.css inlined in place of its stylesheet link,
  *   so the page needs exactly two requests and nothing from outside the proxy.
  * The proxy serves both (src/dashboard.ts). Exits non-zero with esbuild's messages on any error.
+ *
+ * esbuild runs through buildSync with worker threads off, so its binary runs as a child that this
+ * process waits for and reaps before it goes on. The asynchronous API keeps a long-lived esbuild
+ * child that it neither waits for nor reaps when node exits: the orphan is handed to PID 1, and
+ * where PID 1 does not reap (a container's init, a session runner) a defunct `esbuild` stays in the
+ * process table for as long as the demo that `npm start` launches after this build runs.
  */
 'use strict';
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
+
+// Read by esbuild when it loads: without it buildSync runs in a worker thread that owns an
+// asynchronous, unreaped service child again.
+process.env.ESBUILD_WORKER_THREADS = '0';
 const esbuild = require('esbuild');
 
 const ROOT = join(__dirname, '..');
@@ -17,9 +27,9 @@ const SRC = join(ROOT, 'src', 'page');
 const OUT = join(ROOT, 'dist', 'page');
 const STYLESHEET_LINK = '<link rel="stylesheet" href="style.css">';
 
-async function main() {
+function main() {
   mkdirSync(OUT, { recursive: true });
-  await esbuild.build({
+  esbuild.buildSync({
     entryPoints: [join(SRC, 'main.ts')],
     outfile: join(OUT, 'app.js'),
     bundle: true,
@@ -40,8 +50,10 @@ async function main() {
   writeFileSync(join(OUT, 'index.html'), html.replace(STYLESHEET_LINK, () => `<style>\n${css}\n</style>`));
 }
 
-main().catch((err) => {
+try {
+  main();
+} catch (err) {
   // esbuild has printed its diagnostics already; anything else gets its message here.
   if (!err || !err.errors) console.error(`build-page: ${err && err.message ? err.message : err}`);
   process.exit(1);
-});
+}
