@@ -3,6 +3,8 @@ import {
   changePercent,
   DEFAULT_WATCHLIST,
   emptyQuote,
+  freshness,
+  STALE_MS,
   formatAge,
   formatPercent,
   formatPrice,
@@ -43,7 +45,7 @@ describe('applyTick and changePercent', () => {
     const quote = emptyQuote();
     applyTick(quote, { ltp: 100, close: 80, volume: 10 }, 1000);
     applyTick(quote, { ltp: 120 }, 2000);
-    expect(quote).toStrictEqual({ ltp: 120, close: 80, volume: 10, updatedAt: 2000, ticks: 2 });
+    expect(quote).toStrictEqual({ ltp: 120, close: 80, volume: 10, updatedAt: 2000, ticks: 2, addedAt: 0 });
     expect(changePercent(quote)).toBe(50);
   });
 
@@ -105,7 +107,27 @@ describe('ladder', () => {
   });
 
   it('is empty for a tick without a book', () => {
-    expect(ladder(undefined)).toStrictEqual({ bids: [], asks: [], bidQuantity: 0, askQuantity: 0, quantityDecimals: 0 });
+    expect(ladder(undefined)).toStrictEqual({ bids: [], asks: [], bidQuantity: 0, askQuantity: 0, quantityDecimals: 0, hasOrders: false, at: 0 });
+  });
+
+  it('carries the last price and arrival time of the tick the book came with, and whether any level has an order count', () => {
+    const book = ladder(depth, 20, 100.25, 1234);
+    expect(book).toMatchObject({ ltp: 100.25, at: 1234, hasOrders: true });
+    const crypto = ladder({ buy: [{ price: 1, quantity: 2 }], sell: [{ price: 1.1, quantity: 3 }] }, 20, undefined, 5);
+    expect(crypto.hasOrders).toBe(false);
+    expect(crypto).not.toHaveProperty('ltp');
+  });
+});
+
+describe('freshness', () => {
+  it('is waiting before any tick, refused when the server said no, offline while disconnected, stale past the limit', () => {
+    expect(freshness(0, 50_000, true)).toBe('waiting');
+    expect(freshness(0, 50_000, true, STALE_MS, true)).toBe('refused');
+    expect(freshness(45_000, 50_000, true)).toBe('live');
+    expect(freshness(40_000, 50_000, true)).toBe('live'); // exactly at the limit
+    expect(freshness(39_999, 50_000, true)).toBe('stale');
+    expect(freshness(49_999, 50_000, false)).toBe('offline');
+    expect(freshness(49_000, 50_000, true, 500)).toBe('stale');
   });
 });
 
