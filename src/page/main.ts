@@ -229,10 +229,11 @@ class Dashboard {
   private onTick(id: string, tick: MarketData): number {
     const now = Date.now();
     this.meter.add(now);
-    const quote = this.quotes.get(id);
-    if (quote) applyTick(quote, tick.data, now);
     const { ltp, volume, timestamp } = tick.data;
-    if (typeof ltp === 'number') this.bars.get(id)?.add(ltp, tickTime(timestamp, now), typeof volume === 'number' ? volume : undefined);
+    const at = tickTime(timestamp, now);
+    const quote = this.quotes.get(id);
+    if (quote) applyTick(quote, tick.data, now, at);
+    if (typeof ltp === 'number') this.bars.get(id)?.add(ltp, at, typeof volume === 'number' ? volume : undefined);
     this.frame.request();
     return now;
   }

@@ -80,6 +80,8 @@ export interface Quote {
   ticks: number;
   /** When the instrument joined the watchlist (`Date.now()` of the page). */
   addedAt: number;
+  /** When the tick that set `ltp` happened (its publisher timestamp, else its arrival). */
+  priceAt?: number;
   /** Why the server refused the subscription, when it did. */
   refused?: string;
 }
@@ -117,12 +119,21 @@ const num = (value: unknown): number | undefined => (typeof value === 'number' &
 
 /**
  * Folds one tick into `quote`. LTP ticks carry only the price, so `close` and `volume` keep their
- * last known values until a Quote or Depth tick brings new ones.
+ * last known values until a Quote or Depth tick brings new ones. `at` is when the tick happened
+ * (see `tickTime`): the proxy throttles each mode on its own, so a Quote tick can arrive after a
+ * newer LTP tick, and the older one must not move the price back. Candles follow the same rule,
+ * so the row and the chart's last close always agree.
  */
-export function applyTick(quote: Quote, data: MarketDataPayload, now: number): void {
-  quote.ltp = num(data.ltp) ?? quote.ltp;
+export function applyTick(quote: Quote, data: MarketDataPayload, now: number, at = now): void {
+  if (at >= (quote.priceAt ?? -Infinity)) {
+    const ltp = num(data.ltp);
+    if (ltp !== undefined) {
+      quote.ltp = ltp;
+      quote.priceAt = at;
+    }
+    quote.volume = num(data.volume) ?? quote.volume;
+  }
   quote.close = num(data.close) ?? quote.close;
-  quote.volume = num(data.volume) ?? quote.volume;
   quote.updatedAt = now;
   quote.ticks++;
 }

@@ -41,11 +41,20 @@ describe('parseWatchlist', () => {
 });
 
 describe('applyTick and changePercent', () => {
+  it('keeps the price and volume of the newer tick when an older one arrives later (each mode is throttled on its own)', () => {
+    const quote = emptyQuote();
+    applyTick(quote, { ltp: 101, volume: 20 }, 5000, 1050);
+    applyTick(quote, { ltp: 100, volume: 10, close: 90 }, 5001, 1000);
+    expect(quote).toMatchObject({ ltp: 101, volume: 20, close: 90, priceAt: 1050, updatedAt: 5001, ticks: 2 });
+    applyTick(quote, { ltp: 102 }, 5002, 1050); // the same moment: the later arrival wins, as in a candle
+    expect(quote.ltp).toBe(102);
+  });
+
   it('keeps close and volume from Quote ticks while LTP ticks move the price', () => {
     const quote = emptyQuote();
     applyTick(quote, { ltp: 100, close: 80, volume: 10 }, 1000);
     applyTick(quote, { ltp: 120 }, 2000);
-    expect(quote).toStrictEqual({ ltp: 120, close: 80, volume: 10, updatedAt: 2000, ticks: 2, addedAt: 0 });
+    expect(quote).toStrictEqual({ ltp: 120, close: 80, volume: 10, updatedAt: 2000, ticks: 2, addedAt: 0, priceAt: 2000 });
     expect(changePercent(quote)).toBe(50);
   });
 
