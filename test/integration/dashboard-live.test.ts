@@ -127,6 +127,8 @@ describe('the dashboard at every screen size, live and stale', () => {
   let publisher: PausablePublisher;
   let browser: Browser;
   let page: Page;
+  /** What the browser reported as blocked by the page's Content-Security-Policy, or as a script error. */
+  const pageErrors: string[] = [];
 
   /** Starts `tickcast demo` on `onPort` and returns the page's origin and the feed endpoint. */
   async function startDemo(onPort: string): Promise<{ origin: string; feed: string }> {
@@ -149,6 +151,10 @@ describe('the dashboard at every screen size, live and stale', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     scope.add({ close: () => browser.close() });
     page = await browser.newPage({ viewport: VIEWPORTS[0] });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content.Security.Policy/i.test(message.text())) pageErrors.push(message.text());
+    });
     const symbols = [...DEFAULT_WATCHLIST, PAUSED, NEVER].join(',');
     await page.goto(`${origin}/?symbols=${symbols}&stale=${STALE_S}#key=${API_KEY}`);
     await page.waitForFunction(() => document.getElementById('status')?.dataset['status'] === 'open', undefined, { timeout: 15_000 });
@@ -202,6 +208,9 @@ describe('the dashboard at every screen size, live and stale', () => {
       rows: Array.from(el.querySelectorAll('.bids .lrow:not(.head)')).filter((r) => (r as HTMLElement).offsetParent !== null).length,
     }));
     expect(ladder).toEqual(viewport.width < 500 ? { stacked: true, rows: 10 } : { stacked: false, rows: 20 });
+
+    // The chart library runs under the page's strict policy: nothing it does is blocked.
+    expect(pageErrors).toEqual([]);
 
     mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'artifacts', `dashboard-${viewport.width}x${viewport.height}.png`), fullPage: viewport.width < 500 });
