@@ -12,6 +12,7 @@ import {
   type IChartApi,
   type ISeriesApi,
   LineStyle,
+  MismatchDirection,
   type UTCTimestamp,
 } from 'lightweight-charts';
 import type { Bar, CandleSeries, SymbolBars } from './candles';
@@ -112,19 +113,19 @@ export class ChartView {
   }
 
   /**
-   * Writes what the chart draws onto its element, read back from the chart itself, for readers
-   * that cannot see a canvas (assistive tools, the browser test): bar count, last close, and
-   * whether the last-price line is on.
+   * Writes what the chart draws onto its element, for readers that cannot see a canvas (assistive
+   * tools, the browser test): bar count, the last close as read back from the chart, and whether
+   * its last-price line is on. (`series.data()` would copy every bar on every frame.)
    */
   private describe(series: CandleSeries | undefined): void {
-    const data = this.candles.data();
-    const last = data[data.length - 1];
-    const close = last && 'close' in last ? last.close : undefined;
+    const count = series?.bars.length ?? 0;
+    const last = count > 0 ? this.candles.dataByIndex(count - 1, MismatchDirection.NearestLeft) : null;
+    const close = last && 'close' in last && typeof last.close === 'number' ? last.close : undefined;
     const el = this.container;
-    el.dataset['bars'] = String(data.length);
+    el.dataset['bars'] = String(count);
     el.dataset['last'] = close === undefined ? '' : String(close);
     el.dataset['priceLine'] = this.candles.options().priceLineVisible && close !== undefined ? 'on' : 'off';
     el.dataset['volume'] = series?.hasVolume ? 'on' : 'off';
-    el.setAttribute('aria-label', close === undefined ? 'No bars yet' : `${data.length} bars, last ${formatPrice(close)}`);
+    el.setAttribute('aria-label', close === undefined ? 'No bars yet' : `${count} bars, last ${formatPrice(close)}`);
   }
 }
