@@ -99,6 +99,18 @@ describe('simulated market', () => {
     expect(future).toHaveProperty('last_quantity');
   });
 
+  it('sends index Quote and Depth ticks without volume or trade fields, as real index feeds do', () => {
+    const topics = ['NSE_INDEX_NIFTY_QUOTE', 'NSE_INDEX_NIFTY_DEPTH'];
+    for (const topic of topics) {
+      const index = payloadOf(messages.find((m) => m.topic === topic)!);
+      expect(index).toMatchObject({ symbol: 'NIFTY', exchange: 'NSE_INDEX' });
+      for (const field of ['open', 'high', 'low', 'close', 'ltp']) expect(typeof index[field]).toBe('number');
+      for (const field of ['volume', 'average_price', 'last_trade_quantity', 'last_quantity', 'total_buy_quantity', 'total_sell_quantity']) {
+        expect(index).not.toHaveProperty(field);
+      }
+    }
+  });
+
   it('sends some broker ticks on DEPTH, QUOTE and LTP at once, with one timestamp', () => {
     const triples = messages.filter(
       (m, i) =>

@@ -2,28 +2,42 @@
  * The demo dashboard, bundled by `scripts/build-page.js` into `dist/page/app.js` and served by the
  * proxy at `GET /` (`tickcast demo`, or `serve --dashboard`). It is a plain `tickcast/client` user:
  * one client, a Quote and an LTP stream per watchlist row, and a Depth stream for the selected
- * symbol only. Ticks update plain objects; the DOM is written once per animation frame.
+ * symbol only. Ticks update plain objects (quotes, candles, the ladder); the DOM and the chart are
+ * written once per animation frame.
  */
 import { merge, type Subscription } from 'rxjs';
-import { createTickcastClient, type MarketData, TickcastAuthError, type TickcastClient } from '../client';
+import { createTickcastClient, type MarketData, TickcastAuthError, type TickcastClient, TickcastSubscribeError } from '../client';
+import { BAR_SIZES, barSizeLabel, type BarSize, DEFAULT_BAR_SIZE, SymbolBars, tickTime } from './candles';
+import { ChartView } from './chart';
 import { FrameBatcher } from './frame';
-import { applyTick, emptyQuote, type Instrument, type Ladder, ladder, parseInstrument, type Quote, RateMeter } from './model';
-import { KEY_STORAGE, searchWithWatchlist, takeApiKey, watchlistFrom, webSocketUrl } from './settings';
-import { BookView, byId, renderStatus, setText, WatchlistView } from './views';
+import { applyTick, emptyQuote, formatPrice, freshness, type Instrument, type Ladder, LADDER_LEVELS, ladder, parseInstrument, type Quote, RateMeter } from './model';
+import { KEY_STORAGE, searchWithWatchlist, staleAfterMs, takeApiKey, watchlistFrom, webSocketUrl } from './settings';
+import { BookView, byId, renderFreshness, renderStatus, setText, WatchlistView } from './views';
 
 type Status = Parameters<typeof renderStatus>[2];
 
 /** How often ages and the tick rate move on when no tick asks for a frame. */
 const REFRESH_MS = 250;
+/** How long the status badge says the connection came back. */
+const RECOVERED_NOTE_MS = 15_000;
 
 class Dashboard {
   private readonly instruments: Instrument[];
   private readonly quotes = new Map<string, Quote>();
+  /** Candles per symbol, kept across reconnects for as long as the symbol is on the watchlist. */
+  private readonly bars = new Map<string, SymbolBars>();
   private readonly rows = new Map<string, Subscription>();
   private readonly meter = new RateMeter();
   private readonly frame = new FrameBatcher((now) => this.render(now));
   private readonly watchlist: WatchlistView;
   private readonly book: BookView;
+  private readonly chart: ChartView;
+  private readonly staleMs = staleAfterMs(location);
+  private barSize: BarSize = DEFAULT_BAR_SIZE;
+  /** When the connection last went down (`Date.now()`), while it is down. */
+  private downSince: number | undefined;
+  /** When the connection came back after being down. */
+  private backAt: number | undefined;
   private client: TickcastClient | undefined;
   private clientSubscription: Subscription | undefined;
   private depthSubscription: Subscription | undefined;
@@ -35,7 +49,7 @@ class Dashboard {
   constructor(private readonly wsUrl: string) {
     this.instruments = watchlistFrom(location);
     this.selected = this.instruments[0]?.id;
-    for (const inst of this.instruments) this.quotes.set(inst.id, emptyQuote());
+    for (const inst of this.instruments) this.track(inst);
     this.watchlist = new WatchlistView(byId<HTMLTableSectionElement>('watchlist-rows'), {
       select: (id) => this.select(id),
       remove: (id) => this.remove(id),
@@ -49,13 +63,17 @@ class Dashboard {
       },
     });
     for (const inst of this.instruments) this.watchlist.add(inst);
-    this.book = new BookView(byId<HTMLTableSectionElement>('book-rows'), byId('book-title'), {
+    this.book = new BookView(byId('book'), byId('book-title'), {
       spread: byId('book-spread'),
       levels: byId('book-levels'),
       bidTotal: byId('book-bid-total'),
       askTotal: byId('book-ask-total'),
       ltp: byId('book-ltp'),
+      state: byId('book-state'),
+      panel: byId('book-panel'),
     });
+    this.chart = new ChartView(byId('chart'));
+    this.barSizeButtons();
     setText(byId('ws-url'), wsUrl);
     byId<HTMLFormElement>('add-form').addEventListener('submit', (event) => {
       event.preventDefault();
@@ -71,6 +89,32 @@ class Dashboard {
     });
     setInterval(() => this.frame.request(), REFRESH_MS);
     this.frame.request();
+  }
+
+  /** Starts keeping a quote and candles for `inst`. */
+  private track(inst: Instrument): void {
+    this.quotes.set(inst.id, emptyQuote(Date.now()));
+    this.bars.set(inst.id, new SymbolBars());
+  }
+
+  /** The 5s / 1m / 5m switch: a group of toggle buttons, reachable and operable by keyboard. */
+  private barSizeButtons(): void {
+    const group = byId('bar-sizes');
+    for (const size of BAR_SIZES) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'ghost';
+      button.dataset['size'] = String(size);
+      button.textContent = barSizeLabel(size);
+      button.title = `${barSizeLabel(size)} bars`;
+      button.setAttribute('aria-pressed', String(size === this.barSize));
+      button.addEventListener('click', () => {
+        this.barSize = size;
+        group.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(b === button)));
+        this.frame.request();
+      });
+      group.append(button);
+    }
   }
 
   /** Connects with `apiKey` and subscribes the watchlist and the selected book. */
@@ -122,6 +166,13 @@ class Dashboard {
   }
 
   private setStatus(status: Status): void {
+    const now = Date.now();
+    if (status === 'open') {
+      if (this.downSince !== undefined) this.backAt = now;
+      this.downSince = undefined;
+    } else if (this.status === 'open') {
+      this.downSince = now;
+    }
     this.status = status;
     this.frame.request();
   }
@@ -145,7 +196,14 @@ class Dashboard {
     if (!client) return;
     const sub = merge(client.ticks$(inst.symbol, inst.exchange, 'LTP'), client.ticks$(inst.symbol, inst.exchange, 'Quote')).subscribe({
       next: (tick) => this.onTick(inst.id, tick),
-      error: () => undefined, // a refused key is reported once, by status$
+      error: (err: unknown) => {
+        // A refused key is reported once, by status$; a refused symbol says so on its row.
+        const quote = this.quotes.get(inst.id);
+        if (err instanceof TickcastSubscribeError && quote) {
+          quote.refused = `${err.code}: ${err.serverMessage}`;
+          this.frame.request();
+        }
+      },
     });
     this.rows.set(inst.id, sub);
   }
@@ -160,19 +218,24 @@ class Dashboard {
     this.depthSubscription = client.ticks$(inst.symbol, inst.exchange, 'Depth').subscribe({
       next: (tick) => {
         // Depth ticks reach only this stream once Depth is held, so they count for the row too.
-        this.onTick(inst.id, tick);
-        if (tick.data.depth) this.ladder = ladder(tick.data.depth);
+        const now = this.onTick(inst.id, tick);
+        if (tick.data.depth) this.ladder = ladder(tick.data.depth, LADDER_LEVELS, tick.data.ltp, now);
       },
       error: () => undefined,
     });
   }
 
-  private onTick(id: string, tick: MarketData): void {
+  /** Folds a tick into its quote and candles; returns when it arrived. */
+  private onTick(id: string, tick: MarketData): number {
     const now = Date.now();
     this.meter.add(now);
+    const { ltp, volume, timestamp } = tick.data;
+    const at = tickTime(timestamp, now);
     const quote = this.quotes.get(id);
-    if (quote) applyTick(quote, tick.data, now);
+    if (quote) applyTick(quote, tick.data, now, at);
+    if (typeof ltp === 'number') this.bars.get(id)?.add(ltp, at, typeof volume === 'number' ? volume : undefined);
     this.frame.request();
+    return now;
   }
 
   private select(id: string): void {
@@ -193,7 +256,7 @@ class Dashboard {
     input.value = '';
     if (!this.quotes.has(inst.id)) {
       this.instruments.push(inst);
-      this.quotes.set(inst.id, emptyQuote());
+      this.track(inst);
       this.watchlist.add(inst);
       this.subscribeRow(inst);
       this.rememberWatchlist();
@@ -208,6 +271,7 @@ class Dashboard {
     this.rows.get(id)?.unsubscribe();
     this.rows.delete(id);
     this.quotes.delete(id);
+    this.bars.delete(id);
     this.watchlist.remove(id);
     if (this.selected === id) {
       this.selected = (this.instruments[i] ?? this.instruments[i - 1])?.id;
@@ -223,13 +287,28 @@ class Dashboard {
   }
 
   private render(now: number): void {
-    renderStatus(byId('status'), byId('status-text'), this.status);
+    const connected = this.status === 'open';
+    const backFor = this.backAt !== undefined && now - this.backAt < RECOVERED_NOTE_MS ? now - this.backAt : undefined;
+    renderStatus(byId('status'), byId('status-text'), this.status, this.downSince !== undefined ? now - this.downSince : undefined, backFor);
     setText(byId('tps'), String(this.meter.perSecond(now)));
     setText(byId('symbol-count'), String(this.instruments.length));
     setText(byId('broker'), this.broker || '—');
-    this.watchlist.render(this.quotes, this.selected, now);
+    this.watchlist.render(this.quotes, this.selected, now, connected, this.staleMs);
+
     const inst = this.instruments.find((i) => i.id === this.selected);
-    this.book.render(inst, this.ladder, inst ? this.quotes.get(inst.id)?.ltp : undefined);
+    const quote = inst ? this.quotes.get(inst.id) : undefined;
+    const refused = quote?.refused !== undefined;
+    const book = this.ladder;
+    const bookState = freshness(book?.at ?? 0, now, connected, this.staleMs, refused);
+    this.book.render(inst, book, bookState, book ? now - book.at : quote ? now - quote.addedAt : undefined);
+
+    const bars = inst ? this.bars.get(inst.id) : undefined;
+    setText(byId('chart-title'), inst ? `${inst.symbol} · ${inst.exchange}` : 'Chart');
+    this.chart.render(bars, this.barSize);
+    const chartState = freshness(quote?.updatedAt ?? 0, now, connected, this.staleMs, refused);
+    const updated = quote?.updatedAt ? quote.updatedAt : quote?.addedAt;
+    renderFreshness(byId('chart-panel'), byId('chart-state'), chartState, updated !== undefined ? now - updated : undefined);
+    setText(byId('chart-last'), formatPrice(bars?.series.get(this.barSize)?.last?.close));
   }
 }
 

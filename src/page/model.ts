@@ -78,23 +78,62 @@ export interface Quote {
   /** When the last tick arrived (`Date.now()` of the page), 0 before any. */
   updatedAt: number;
   ticks: number;
+  /** When the instrument joined the watchlist (`Date.now()` of the page). */
+  addedAt: number;
+  /** When the tick that set `ltp` happened (its publisher timestamp, else its arrival). */
+  priceAt?: number;
+  /** Why the server refused the subscription, when it did. */
+  refused?: string;
 }
 
-/** A quote that has seen no tick yet. */
-export function emptyQuote(): Quote {
-  return { updatedAt: 0, ticks: 0 };
+/** A quote that has seen no tick yet, for an instrument added at `now`. */
+export function emptyQuote(now = 0): Quote {
+  return { updatedAt: 0, ticks: 0, addedAt: now };
+}
+
+/** How long without a tick before a price is shown as stale, unless `?stale=` says otherwise. */
+export const STALE_MS = 10_000;
+
+/**
+ * How far a shown value can be trusted:
+ * - `live`: it ticked within the stale limit and the connection is open;
+ * - `stale`: no tick for longer than that (the publisher stopped, the market is shut);
+ * - `offline`: the connection is down, so nothing is arriving whatever the market does;
+ * - `waiting`: no tick since the instrument was added;
+ * - `refused`: the server refused the subscription.
+ */
+export type Freshness = 'live' | 'stale' | 'offline' | 'waiting' | 'refused';
+
+/**
+ * The {@link Freshness} of a value last updated at `updatedAt` (0: never), at `now`, with the
+ * connection `connected` or not.
+ */
+export function freshness(updatedAt: number, now: number, connected: boolean, staleMs = STALE_MS, refused = false): Freshness {
+  if (refused) return 'refused';
+  if (updatedAt === 0) return 'waiting';
+  if (!connected) return 'offline';
+  return now - updatedAt > staleMs ? 'stale' : 'live';
 }
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 
 /**
  * Folds one tick into `quote`. LTP ticks carry only the price, so `close` and `volume` keep their
- * last known values until a Quote or Depth tick brings new ones.
+ * last known values until a Quote or Depth tick brings new ones. `at` is when the tick happened
+ * (see `tickTime`): the proxy throttles each mode on its own, so a Quote tick can arrive after a
+ * newer LTP tick, and the older one must not move the price back. Candles follow the same rule,
+ * so the row and the chart's last close always agree.
  */
-export function applyTick(quote: Quote, data: MarketDataPayload, now: number): void {
-  quote.ltp = num(data.ltp) ?? quote.ltp;
+export function applyTick(quote: Quote, data: MarketDataPayload, now: number, at = now): void {
+  if (at >= (quote.priceAt ?? -Infinity)) {
+    const ltp = num(data.ltp);
+    if (ltp !== undefined) {
+      quote.ltp = ltp;
+      quote.priceAt = at;
+    }
+    quote.volume = num(data.volume) ?? quote.volume;
+  }
   quote.close = num(data.close) ?? quote.close;
-  quote.volume = num(data.volume) ?? quote.volume;
   quote.updatedAt = now;
   quote.ticks++;
 }
@@ -124,6 +163,12 @@ export interface Ladder {
   readonly askQuantity: number;
   /** Decimals of the most precise quantity shown (at most 4), so a column of coin sizes lines up. */
   readonly quantityDecimals: number;
+  /** True when some level carries an order count (crypto books do not): else the column is hidden. */
+  readonly hasOrders: boolean;
+  /** The last price of the tick this book came with, so the ladder's header and rows agree. */
+  readonly ltp?: number;
+  /** When the tick arrived (`Date.now()` of the page). */
+  readonly at: number;
 }
 
 const isLevel = (level: unknown): level is BookLevel =>
@@ -135,7 +180,7 @@ const isLevel = (level: unknown): level is BookLevel =>
  * so a page that re-sorted would hide a proxy that does not. Size bars share one scale across both
  * sides so bid and ask sizes compare at a glance.
  */
-export function ladder(depth: MarketDataPayload['depth'] | undefined, levels: number = LADDER_LEVELS): Ladder {
+export function ladder(depth: MarketDataPayload['depth'] | undefined, levels: number = LADDER_LEVELS, ltp?: number, at = 0): Ladder {
   const bids = (Array.isArray(depth?.buy) ? depth.buy : []).filter(isLevel).slice(0, levels);
   const asks = (Array.isArray(depth?.sell) ? depth.sell : []).filter(isLevel).slice(0, levels);
   const largest = Math.max(0, ...bids.map((l) => l.quantity), ...asks.map((l) => l.quantity));
@@ -150,6 +195,9 @@ export function ladder(depth: MarketDataPayload['depth'] | undefined, levels: nu
     bidQuantity: sum(bids),
     askQuantity: sum(asks),
     quantityDecimals: Math.max(0, ...[...bids, ...asks].map((l) => fractionDigits(l.quantity))),
+    hasOrders: [...bids, ...asks].some((l) => num(l.orders) !== undefined),
+    ...(num(ltp) !== undefined ? { ltp } : {}),
+    at,
   };
 }
 

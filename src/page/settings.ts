@@ -9,7 +9,7 @@
  * 2. else this tab's `sessionStorage` (a reload keeps the key; closing the tab forgets it);
  * 3. else the key field the page shows, where a user pastes the key.
  */
-import { type Instrument, parseWatchlist } from './model';
+import { type Instrument, parseWatchlist, STALE_MS } from './model';
 
 /** The storage slot of the key, in `sessionStorage`. */
 export const KEY_STORAGE = 'tickcast.apiKey';
@@ -69,4 +69,13 @@ export function searchWithWatchlist(search: string, instruments: readonly Instru
   params.set('symbols', instruments.map((i) => i.id).join(','));
   // Keep `:` and `,` readable in the address bar; both are legal in a query.
   return `?${params.toString().replace(/%3A/gi, ':').replace(/%2C/gi, ',')}`;
+}
+
+/**
+ * How long without a tick before a price shows as stale: `?stale=SECONDS` (a slow feed may want
+ * more, a test less), else {@link STALE_MS}.
+ */
+export function staleAfterMs(location: Pick<PageLocation, 'search'>): number {
+  const seconds = Number(new URLSearchParams(location.search).get('stale') ?? NaN);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : STALE_MS;
 }

@@ -5,6 +5,8 @@
 import type { TickcastStatus } from '../client';
 import {
   changePercent,
+  type Freshness,
+  freshness,
   formatAge,
   formatPercent,
   formatPrice,
@@ -18,11 +20,13 @@ import {
   type Quote,
 } from './model';
 
-/** A row is stale (dimmed) when no tick came for this long. */
-const STALE_MS = 10_000;
 const FLASH_MS = 700;
 const FLASH_UP = 'rgba(46, 204, 113, 0.3)';
 const FLASH_DOWN = 'rgba(255, 107, 94, 0.3)';
+/** Levels per side the ladder shows when stacked (a phone, a narrow panel): the best ones. */
+export const STACKED_LEVELS = 10;
+/** Below this width (px) the ladder stacks asks over bids instead of showing them side by side. */
+const STACK_BELOW_PX = 460;
 
 /** Finds an element the page's HTML must have. */
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -65,6 +69,25 @@ interface WatchRow {
   shownLtp: number | undefined;
 }
 
+/** What a row says in place of a price it does not have. */
+const NOT_LIVE_TEXT: Readonly<Partial<Record<Freshness, string>>> = { waiting: 'no tick yet', refused: 'refused' };
+
+/** A state's words for a badge or a tooltip, with the age where it has one. */
+export function freshnessText(state: Freshness, ageMs: number | undefined): string {
+  switch (state) {
+    case 'live':
+      return 'Live';
+    case 'stale':
+      return `Stale · ${formatAge(ageMs)}`;
+    case 'offline':
+      return `Offline · ${formatAge(ageMs)}`;
+    case 'waiting':
+      return ageMs === undefined ? 'No tick yet' : `No tick yet · ${formatAge(ageMs)}`;
+    case 'refused':
+      return 'Refused by the server';
+  }
+}
+
 /** The watchlist table: one row per instrument; a click (or Enter) on a row selects it. */
 export class WatchlistView {
   private readonly rows = new Map<string, WatchRow>();
@@ -97,13 +120,15 @@ export class WatchlistView {
     if (this.rows.has(inst.id)) return;
     const tr = el('tr');
     tr.dataset['id'] = inst.id;
+    tr.dataset['state'] = 'waiting';
     tr.tabIndex = 0;
     const symbol = el('td', 'symbol', inst.symbol);
+    symbol.title = inst.id;
     const exchange = el('td', 'exchange', inst.exchange);
-    const ltp = el('td', 'num ltp', NO_VALUE);
-    const change = el('td', 'num change', NO_VALUE);
-    const volume = el('td', 'num volume', NO_VALUE);
-    const age = el('td', 'num age', NO_VALUE);
+    const ltp = el('td', 'num ltp', NOT_LIVE_TEXT.waiting);
+    const change = el('td', 'num change');
+    const volume = el('td', 'num volume');
+    const age = el('td', 'num age');
     const actions = el('td', 'actions');
     const remove = el('button', 'remove', '×');
     remove.type = 'button';
@@ -124,13 +149,30 @@ export class WatchlistView {
     this.rows.get(id)?.tr.focus();
   }
 
-  /** Writes what changed since the last render; ages move on every call. */
-  render(quotes: ReadonlyMap<string, Quote>, selected: string | undefined, now: number): void {
+  /**
+   * Writes what changed since the last render; ages move on every call. A row that is not live
+   * says why (greyed with its age when stale or offline; in words when it never ticked or was
+   * refused), so an old price never passes for a live one.
+   */
+  render(quotes: ReadonlyMap<string, Quote>, selected: string | undefined, now: number, connected: boolean, staleMs: number): void {
     for (const [id, row] of this.rows) {
       const quote = quotes.get(id);
       setClass(row.tr, 'selected', id === selected);
       row.tr.setAttribute('aria-selected', String(id === selected));
-      if (!quote || quote.ticks === 0) continue;
+      if (!quote) continue;
+      const state = freshness(quote.updatedAt, now, connected, staleMs, quote.refused !== undefined);
+      if (row.tr.dataset['state'] !== state) row.tr.dataset['state'] = state;
+      const notLive = NOT_LIVE_TEXT[state];
+      if (notLive !== undefined) {
+        row.shownLtp = undefined;
+        setText(row.ltp, notLive);
+        setText(row.change, '');
+        setText(row.volume, '');
+        setText(row.age, state === 'waiting' ? formatAge(now - quote.addedAt) : '');
+        const title = state === 'refused' ? `Refused by the server: ${quote.refused ?? ''}` : freshnessText(state, now - quote.addedAt);
+        if (row.tr.title !== title) row.tr.title = title;
+        continue;
+      }
       if (quote.ltp !== row.shownLtp) {
         if (quote.ltp !== undefined && row.shownLtp !== undefined) flash(row.ltp, quote.ltp > row.shownLtp);
         row.shownLtp = quote.ltp;
@@ -140,74 +182,122 @@ export class WatchlistView {
       setText(row.change, formatPercent(change));
       setClass(row.change, 'up', change !== undefined && change > 0);
       setClass(row.change, 'down', change !== undefined && change < 0);
-      setText(row.volume, formatVolume(quote.volume));
+      // An index has no volume: its cell stays empty rather than showing a dash for a number to come.
+      setText(row.volume, quote.volume === undefined ? '' : formatVolume(quote.volume));
       const age = now - quote.updatedAt;
       setText(row.age, formatAge(age));
-      setClass(row.tr, 'stale', age > STALE_MS);
+      const title = freshnessText(state, age);
+      if (row.tr.title !== title) row.tr.title = title;
     }
   }
 }
 
 interface LadderCells {
+  readonly row: HTMLElement;
   readonly orders: HTMLElement;
   readonly quantity: HTMLElement;
   readonly bar: HTMLElement;
   readonly price: HTMLElement;
 }
 
-/** The order-book ladder: {@link LADDER_LEVELS} rows, best bid and best ask at the top. */
+/** The elements around the ladder that {@link BookView} writes. */
+export interface BookMeta {
+  readonly spread: HTMLElement;
+  readonly levels: HTMLElement;
+  readonly bidTotal: HTMLElement;
+  readonly askTotal: HTMLElement;
+  readonly ltp: HTMLElement;
+  readonly state: HTMLElement;
+  readonly panel: HTMLElement;
+}
+
+/**
+ * The order-book ladder, {@link LADDER_LEVELS} rows a side: bids and asks side by side, best at the
+ * top; in a narrow panel (a phone) asks stacked over bids, best next to the spread, and only the
+ * best {@link STACKED_LEVELS} of each. Columns size to their widest value, so a number is never
+ * cut; the orders column is there only when the feed sends order counts.
+ */
 export class BookView {
   private readonly bids: LadderCells[] = [];
   private readonly asks: LadderCells[] = [];
 
   constructor(
-    tbody: HTMLTableSectionElement,
+    private readonly root: HTMLElement,
     private readonly title: HTMLElement,
-    private readonly meta: { spread: HTMLElement; levels: HTMLElement; bidTotal: HTMLElement; askTotal: HTMLElement; ltp: HTMLElement },
+    private readonly meta: BookMeta,
   ) {
-    const cells = (side: 'bid' | 'ask'): [LadderCells, HTMLElement[]] => {
-      const orders = el('td', `num ${side}-orders`);
-      const quantity = el('span', 'qty');
-      const bar = el('span', 'bar');
-      const qtyCell = el('td', `num ${side}-qty`);
-      qtyCell.append(bar, quantity);
-      const price = el('td', `num ${side}-price`);
-      const tds = side === 'bid' ? [orders, qtyCell, price] : [price, qtyCell, orders];
-      return [{ orders, quantity, bar, price }, tds];
+    const side = (name: 'bid' | 'ask', heads: [string, string, string], into: LadderCells[]): HTMLElement => {
+      const box = el('div', `side ${name}s`);
+      box.setAttribute('role', 'table');
+      box.setAttribute('aria-label', name === 'bid' ? 'Bids' : 'Asks');
+      const head = el('div', 'lrow head');
+      head.setAttribute('role', 'row');
+      const [ord, qty, px] = heads;
+      const ordHead = el('span', 'cell ord', ord);
+      ordHead.title = 'Orders at this price';
+      // Bids read orders · quantity · price towards the spread, asks price · quantity · orders away from it.
+      const headCells = name === 'bid' ? [ordHead, el('span', 'cell qty-cell', qty), el('span', 'cell px', px)] : [el('span', 'cell px', px), el('span', 'cell qty-cell', qty), ordHead];
+      for (const c of headCells) c.setAttribute('role', 'columnheader');
+      head.append(...headCells);
+      box.append(head);
+      for (let i = 0; i < LADDER_LEVELS; i++) {
+        const row = el('div', i < STACKED_LEVELS ? 'lrow' : 'lrow deep');
+        row.setAttribute('role', 'row');
+        const orders = el('span', `cell num ord ${name}-orders`);
+        const quantity = el('span', 'qty');
+        const bar = el('span', 'bar');
+        const qtyCell = el('span', `cell num qty-cell ${name}-qty`);
+        qtyCell.append(bar, quantity);
+        const price = el('span', `cell num px ${name}-price`);
+        const cells = name === 'bid' ? [orders, qtyCell, price] : [price, qtyCell, orders];
+        for (const c of cells) c.setAttribute('role', 'cell');
+        row.append(...cells);
+        box.append(row);
+        into.push({ row, orders, quantity, bar, price });
+      }
+      return box;
     };
-    for (let i = 0; i < LADDER_LEVELS; i++) {
-      const tr = el('tr');
-      const [bid, bidTds] = cells('bid');
-      const [ask, askTds] = cells('ask');
-      tr.append(...bidTds, ...askTds);
-      tbody.append(tr);
-      this.bids.push(bid);
-      this.asks.push(ask);
-    }
+    root.append(side('bid', ['Ord', 'Bid qty', 'Bid'], this.bids), side('ask', ['Ord', 'Ask qty', 'Ask'], this.asks));
   }
 
-  /** Shows `inst`'s book, or an empty ladder while its first Depth tick is on its way. */
-  render(inst: Instrument | undefined, book: Ladder | undefined, ltp: number | undefined): void {
+  /**
+   * Shows `inst`'s book, or an empty ladder while its first Depth tick is on its way. The header
+   * price is the book's own tick's, so header and rows never disagree.
+   */
+  render(inst: Instrument | undefined, book: Ladder | undefined, state: Freshness, ageMs: number | undefined): void {
+    // Read before any write, so the frame lays out once.
+    const stacked = this.root.clientWidth < STACK_BELOW_PX;
+    setClass(this.root, 'stacked', stacked);
+    setClass(this.root, 'no-orders', book !== undefined && !book.hasOrders);
     setText(this.title, inst ? `${inst.symbol} · ${inst.exchange}` : 'Order book');
     const decimals = book?.quantityDecimals ?? 0;
-    const fill = (rows: readonly LadderCells[], levels: readonly LadderLevel[] = []): void => {
+    const shown = stacked ? STACKED_LEVELS : LADDER_LEVELS;
+    const fill = (rows: readonly LadderCells[], levels: readonly LadderLevel[] = [], reversed: boolean): void => {
       rows.forEach((cells, i) => {
-        const level = levels[i];
+        // Stacked asks run upwards to the spread: the best ask is in the last row shown.
+        const level = i >= shown ? undefined : levels[reversed ? shown - 1 - i : i];
         setText(cells.price, level ? formatPrice(level.price) : '');
         setText(cells.quantity, level ? formatQuantity(level.quantity, decimals) : '');
         setText(cells.orders, level?.orders !== undefined ? String(level.orders) : '');
         cells.bar.style.transform = `scaleX(${level ? level.share.toFixed(3) : 0})`;
       });
     };
-    fill(this.bids, book?.bids);
-    fill(this.asks, book?.asks);
-    setText(this.meta.ltp, formatPrice(ltp));
+    fill(this.bids, book?.bids, false);
+    fill(this.asks, book?.asks, stacked);
+    setText(this.meta.ltp, formatPrice(book?.ltp));
     setText(this.meta.spread, formatPrice(book?.spread, book?.bids[0]?.price));
     // A feed may send fewer levels than the ladder has rows (the simulator's default is 5).
     setText(this.meta.levels, book ? `${Math.max(book.bids.length, book.asks.length)} / ${LADDER_LEVELS}` : NO_VALUE);
     setText(this.meta.bidTotal, book ? formatQuantity(book.bidQuantity, decimals) : NO_VALUE);
     setText(this.meta.askTotal, book ? formatQuantity(book.askQuantity, decimals) : NO_VALUE);
+    renderFreshness(this.meta.panel, this.meta.state, state, ageMs);
   }
+}
+
+/** Marks a panel with its data's freshness (`data-state` greys it) and writes its badge. */
+export function renderFreshness(panel: HTMLElement, badge: HTMLElement, state: Freshness, ageMs: number | undefined): void {
+  if (panel.dataset['state'] !== state) panel.dataset['state'] = state;
+  setText(badge, freshnessText(state, ageMs));
 }
 
 /** What the status badge says for each state of the client. */
@@ -220,8 +310,14 @@ const STATUS_TEXT: Readonly<Record<TickcastStatus | 'refused' | 'failed', string
   failed: 'Connection failed',
 };
 
-/** The connection badge; `data-status` drives its colour. */
-export function renderStatus(badge: HTMLElement, label: HTMLElement, status: keyof typeof STATUS_TEXT): void {
+/**
+ * The connection badge; `data-status` drives its colour. While the connection is down it says for
+ * how long; for a while after it came back it says so, so a proxy restart does not pass unseen.
+ */
+export function renderStatus(badge: HTMLElement, label: HTMLElement, status: keyof typeof STATUS_TEXT, downForMs?: number, backForMs?: number): void {
   if (badge.dataset['status'] !== status) badge.dataset['status'] = status;
-  setText(label, STATUS_TEXT[status]);
+  let text = STATUS_TEXT[status];
+  if (status === 'reconnecting' && downForMs !== undefined) text = `${text} ${formatAge(downForMs)}`;
+  else if (status === 'open' && backForMs !== undefined) text = `${text} · reconnected ${formatAge(backForMs)} ago`;
+  setText(label, text);
 }

@@ -17,6 +17,11 @@ export interface Instrument {
   readonly lot: number;
   /** Futures carry open interest. */
   readonly hasOi?: boolean;
+  /**
+   * An index is computed, never traded: real index feeds carry no volume, average price, last
+   * trade quantity or buy/sell totals, so neither do the simulator's.
+   */
+  readonly isIndex?: boolean;
   /** Default `depth` (`depth:{buy,sell}` of level objects). */
   readonly book?: BookShape;
   /** Some adapters say `last_quantity`, others `last_trade_quantity`. */
@@ -24,7 +29,7 @@ export interface Instrument {
 }
 
 const NSE = (symbol: string, price: number): Instrument => ({ exchange: 'NSE', symbol, tickSize: 0.05, price, lot: 1 });
-const INDEX = (exchange: string, symbol: string, price: number): Instrument => ({ exchange, symbol, tickSize: 0.05, price, lot: 1 });
+const INDEX = (exchange: string, symbol: string, price: number): Instrument => ({ exchange, symbol, tickSize: 0.05, price, lot: 1, isIndex: true });
 const FUT = (symbol: string, price: number, lot: number): Instrument => ({
   exchange: 'NFO',
   symbol,
@@ -247,19 +252,19 @@ export class Market {
     const { inst } = s;
     const base = { ltp: s.price, ltt: at, symbol: inst.symbol, exchange: inst.exchange, mode, timestamp: at };
     if (mode === 1) return JSON.stringify(base);
+    const ohlc = { open: s.open, high: s.high, low: s.low, close: s.close };
     const avg = s.volume > 0 ? roundTo(s.turnover / s.volume, 0.01, 2) : s.price;
-    const quote: Record<string, unknown> = {
-      ...base,
-      volume: s.volume,
-      open: s.open,
-      high: s.high,
-      low: s.low,
-      close: s.close,
-      average_price: avg,
-      [inst.lastQuantityField ?? 'last_trade_quantity']: qty,
-      total_buy_quantity: s.totalBuy,
-      total_sell_quantity: s.totalSell,
-    };
+    const quote: Record<string, unknown> = inst.isIndex
+      ? { ...base, ...ohlc }
+      : {
+          ...base,
+          volume: s.volume,
+          ...ohlc,
+          average_price: avg,
+          [inst.lastQuantityField ?? 'last_trade_quantity']: qty,
+          total_buy_quantity: s.totalBuy,
+          total_sell_quantity: s.totalSell,
+        };
     if (inst.hasOi) quote['oi'] = s.oi;
     if (mode === 2) return JSON.stringify(quote);
     return JSON.stringify({ ...quote, ...this.book(s) });

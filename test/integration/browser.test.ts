@@ -4,49 +4,20 @@
  * is installed by scripts/ensure-chromium.sh when missing (CI runs as root); this test never skips.
  * The last screen is saved to artifacts/dashboard.png.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, buildPage, ensureChromium, price } from '../helpers/chromium';
 import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
 import { Scope } from '../helpers/scope';
 
-const CHROMIUM = '/usr/bin/chromium';
-/** Without the background-networking flags Chromium's own connections fail on a machine with no network. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOT = join(ROOT, 'artifacts', 'dashboard.png');
 /** A laptop screen. */
 const VIEWPORT = { width: 1366, height: 768 };
 /** Rows of the page's default watchlist. */
 const WATCHLIST_ROWS = 12;
 const LADDER_LEVELS = 20;
-
-/** Installs Chromium with apt-get when it is missing; fails the suite (never skips) when it cannot. */
-function ensureChromium(): void {
-  const result = spawnSync('bash', [join(ROOT, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 15 * 60_000 });
-  if (result.status !== 0) {
-    throw new Error(`scripts/ensure-chromium.sh failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
-  }
-}
-
-/** `npm run build`'s second half: the page bundle the proxy serves. */
-function buildPage(): void {
-  const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-page.js')], { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`scripts/build-page.js failed:\n${result.stdout}${result.stderr}`);
-}
-
-/** A price as the page writes it (`84,60,565.48`) → a number. */
-const price = (text: string): number => Number(text.replace(/,/g, ''));
 
 /** The LTP text of every watchlist row, by instrument id. */
 function ltps(page: Page): Promise<Record<string, string>> {
@@ -57,7 +28,7 @@ function ltps(page: Page): Promise<Record<string, string>> {
 
 /** The ladder's prices, top row first, one list per side. */
 function ladderPrices(page: Page): Promise<{ bids: string[]; asks: string[] }> {
-  return page.$eval('#book-rows', (tbody) => ({
+  return page.$eval('#book', (tbody) => ({
     bids: Array.from(tbody.querySelectorAll('.bid-price')).map((td) => td.textContent ?? '').filter((t) => t !== ''),
     asks: Array.from(tbody.querySelectorAll('.ask-price')).map((td) => td.textContent ?? '').filter((t) => t !== ''),
   }));
@@ -122,7 +93,7 @@ describe('the demo dashboard in Chromium', () => {
     expect(await page.textContent('#broker')).toBe('tickcast');
   }, 20_000);
 
-  it('shows a live price, change, volume and age on every watchlist row', async () => {
+  it('shows a live price, change and age on every watchlist row, and volume where the feed sends it', async () => {
     await page.waitForFunction(
       (n) => {
         const rows = Array.from(document.querySelectorAll('#watchlist-rows tr'));
@@ -142,15 +113,19 @@ describe('the demo dashboard in Chromium', () => {
     expect(row.ltp).toMatch(/^\d{1,2},\d{3}\.\d{2}$/);
     expect(price(row.ltp)).toBeGreaterThan(2500);
     expect(price(row.ltp)).toBeLessThan(3500);
-    // Change and volume come with Quote ticks; give them a moment on every row.
+    // Change and volume come with Quote ticks; give them a moment on every row. Indices carry no
+    // volume (real index feeds do not): their cell stays empty rather than waiting with a dash.
     await page.waitForFunction(
       () =>
         Array.from(document.querySelectorAll('#watchlist-rows tr')).every(
-          (tr) => /^[+-]?\d+\.\d{2}%$/.test(tr.querySelector('.change')?.textContent ?? '') && /\d/.test(tr.querySelector('.volume')?.textContent ?? ''),
+          (tr) =>
+            /^[+-]?\d+\.\d{2}%$/.test(tr.querySelector('.change')?.textContent ?? '') &&
+            (/_INDEX:/.test((tr as HTMLElement).dataset['id'] ?? '') ? tr.querySelector('.volume')?.textContent === '' : /\d/.test(tr.querySelector('.volume')?.textContent ?? '')),
         ),
       undefined,
       { timeout: 15_000 },
     );
+    expect(await page.$$eval('#watchlist-rows tr', (rows) => rows.map((tr) => (tr as HTMLElement).dataset['state']))).toEqual(new Array(WATCHLIST_ROWS).fill('live'));
     const ages = await page.$$eval('#watchlist-rows .age', (tds) => tds.map((td) => td.textContent ?? ''));
     expect(ages).toHaveLength(WATCHLIST_ROWS);
     for (const age of ages) expect(age).toMatch(/^\d\.\ds$/);
@@ -186,7 +161,7 @@ describe('the demo dashboard in Chromium', () => {
     await page.waitForFunction(
       ({ title, levels }) =>
         document.getElementById('book-title')?.textContent === title &&
-        Array.from(document.querySelectorAll('#book-rows .bid-price, #book-rows .ask-price')).filter((td) => td.textContent !== '').length === levels * 2,
+        Array.from(document.querySelectorAll('#book .bid-price, #book .ask-price')).filter((td) => td.textContent !== '').length === levels * 2,
       { title, levels: LADDER_LEVELS },
       { timeout: 15_000 },
     );
@@ -203,12 +178,23 @@ describe('the demo dashboard in Chromium', () => {
     const ltp = price((await page.textContent(`#watchlist-rows tr[data-id="${id}"] .ltp`)) ?? '');
     expect(Math.abs(bidPrices[0]! - ltp) / ltp).toBeLessThan(0.01);
     // Size bars: every filled level has one, and the largest quantity's bar is full length.
-    const bars = await page.$$eval('#book-rows .bid-qty .bar, #book-rows .ask-qty .bar', (spans) =>
+    const bars = await page.$$eval('#book .bid-qty .bar, #book .ask-qty .bar', (spans) =>
       spans.map((s) => Number(/scaleX\(([\d.]+)\)/.exec((s as HTMLElement).style.transform)?.[1] ?? -1)),
     );
     expect(bars).toHaveLength(LADDER_LEVELS * 2);
     expect(bars.every((b) => b > 0 && b <= 1)).toBe(true);
     expect(Math.max(...bars)).toBe(1);
+    // Order counts: NSE books have them; the pairs-shaped crypto book (BTC) has none, so its
+    // column is hidden rather than left blank.
+    const ordersShown = await page.$eval('#book .bid-orders', (el) => getComputedStyle(el).display !== 'none');
+    expect(ordersShown).toBe(id !== 'CRYPTO:BTC_INR');
+    // The header's price is the book's own tick's: the simulator quotes its best bid at the last
+    // price, so the two are equal when (and only when) they come from the same tick.
+    const sameFrame = await page.evaluate(() => ({
+      ltp: document.getElementById('book-ltp')?.textContent ?? '',
+      bestBid: document.querySelector('#book .bid-price')?.textContent ?? '',
+    }));
+    expect(sameFrame.ltp).toBe(sameFrame.bestBid);
   }, 30_000);
 
   it('asks for a key when the link has none, says when the proxy refuses one, and connects with the right one', async () => {

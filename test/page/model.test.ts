@@ -3,6 +3,8 @@ import {
   changePercent,
   DEFAULT_WATCHLIST,
   emptyQuote,
+  freshness,
+  STALE_MS,
   formatAge,
   formatPercent,
   formatPrice,
@@ -39,11 +41,20 @@ describe('parseWatchlist', () => {
 });
 
 describe('applyTick and changePercent', () => {
+  it('keeps the price and volume of the newer tick when an older one arrives later (each mode is throttled on its own)', () => {
+    const quote = emptyQuote();
+    applyTick(quote, { ltp: 101, volume: 20 }, 5000, 1050);
+    applyTick(quote, { ltp: 100, volume: 10, close: 90 }, 5001, 1000);
+    expect(quote).toMatchObject({ ltp: 101, volume: 20, close: 90, priceAt: 1050, updatedAt: 5001, ticks: 2 });
+    applyTick(quote, { ltp: 102 }, 5002, 1050); // the same moment: the later arrival wins, as in a candle
+    expect(quote.ltp).toBe(102);
+  });
+
   it('keeps close and volume from Quote ticks while LTP ticks move the price', () => {
     const quote = emptyQuote();
     applyTick(quote, { ltp: 100, close: 80, volume: 10 }, 1000);
     applyTick(quote, { ltp: 120 }, 2000);
-    expect(quote).toStrictEqual({ ltp: 120, close: 80, volume: 10, updatedAt: 2000, ticks: 2 });
+    expect(quote).toStrictEqual({ ltp: 120, close: 80, volume: 10, updatedAt: 2000, ticks: 2, addedAt: 0, priceAt: 2000 });
     expect(changePercent(quote)).toBe(50);
   });
 
@@ -105,7 +116,27 @@ describe('ladder', () => {
   });
 
   it('is empty for a tick without a book', () => {
-    expect(ladder(undefined)).toStrictEqual({ bids: [], asks: [], bidQuantity: 0, askQuantity: 0, quantityDecimals: 0 });
+    expect(ladder(undefined)).toStrictEqual({ bids: [], asks: [], bidQuantity: 0, askQuantity: 0, quantityDecimals: 0, hasOrders: false, at: 0 });
+  });
+
+  it('carries the last price and arrival time of the tick the book came with, and whether any level has an order count', () => {
+    const book = ladder(depth, 20, 100.25, 1234);
+    expect(book).toMatchObject({ ltp: 100.25, at: 1234, hasOrders: true });
+    const crypto = ladder({ buy: [{ price: 1, quantity: 2 }], sell: [{ price: 1.1, quantity: 3 }] }, 20, undefined, 5);
+    expect(crypto.hasOrders).toBe(false);
+    expect(crypto).not.toHaveProperty('ltp');
+  });
+});
+
+describe('freshness', () => {
+  it('is waiting before any tick, refused when the server said no, offline while disconnected, stale past the limit', () => {
+    expect(freshness(0, 50_000, true)).toBe('waiting');
+    expect(freshness(0, 50_000, true, STALE_MS, true)).toBe('refused');
+    expect(freshness(45_000, 50_000, true)).toBe('live');
+    expect(freshness(40_000, 50_000, true)).toBe('live'); // exactly at the limit
+    expect(freshness(39_999, 50_000, true)).toBe('stale');
+    expect(freshness(49_999, 50_000, false)).toBe('offline');
+    expect(freshness(49_000, 50_000, true, 500)).toBe('stale');
   });
 });
 

@@ -1,4 +1,5 @@
-import { KEY_STORAGE, type PageLocation, searchWithWatchlist, takeApiKey, watchlistFrom, webSocketUrl } from '../../src/page/settings';
+import { STALE_MS } from '../../src/page/model';
+import { KEY_STORAGE, type PageLocation, searchWithWatchlist, staleAfterMs, takeApiKey, watchlistFrom, webSocketUrl } from '../../src/page/settings';
 
 const at = (url: string): PageLocation => {
   const u = new URL(url);
@@ -64,5 +65,13 @@ describe('watchlist in the URL', () => {
     const list = watchlistFrom(at('http://h/?ws=x&symbols=NSE:TCS,CRYPTO:BTC_INR'));
     expect(list.map((i) => i.id)).toStrictEqual(['NSE:TCS', 'CRYPTO:BTC_INR']);
     expect(searchWithWatchlist('?ws=x&symbols=old', list)).toBe('?ws=x&symbols=NSE:TCS,CRYPTO:BTC_INR');
+  });
+});
+
+describe('staleAfterMs', () => {
+  it('reads ?stale= in seconds, and falls back to the default for anything but a positive number', () => {
+    expect(staleAfterMs({ search: '?stale=2.5' })).toBe(2500);
+    expect(staleAfterMs({ search: '' })).toBe(STALE_MS);
+    for (const bad of ['?stale=0', '?stale=-1', '?stale=x', '?stale=']) expect(staleAfterMs({ search: bad })).toBe(STALE_MS);
   });
 });
