@@ -8,5 +8,5 @@ const client = createTickcastClient({
 });
 client.status$.subscribe({ next: (status) => console.log('status', status), error: (err: Error) => console.error(err.message) });
 client.ltp$('RELIANCE', 'NSE').subscribe((ltp) => console.log('NSE:RELIANCE', ltp));
-client.ticks$('NIFTY', 'NSE_INDEX', 'Quote').subscribe((t) => console.log('NSE_INDEX:NIFTY', t.data.ltp, 'volume', t.data.volume));
+client.ticks$('TCS', 'NSE', 'Quote').subscribe((t) => console.log('NSE:TCS', t.data.ltp, 'volume', t.data.volume));
 process.once('SIGINT', () => client.close());

@@ -166,7 +166,8 @@ class Client implements TickcastClient {
     const Ctor = options.WebSocketCtor ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
     if (!Ctor) {
       throw new TypeError(
-        'No WebSocket class: this runtime has no global WebSocket. Pass WebSocketCtor (in Node 20: `import WebSocket from "ws"`).',
+        'No WebSocket class: this runtime has no global WebSocket (Node 20 has none). Run `npm install ws`, then pass it: ' +
+          '`import WebSocket from "ws"` and createTickcastClient({ ..., WebSocketCtor: WebSocket }).',
       );
     }
     const backoff = resolveBackoff(options.backoff);

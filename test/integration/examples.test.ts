@@ -77,7 +77,7 @@ describe('examples', () => {
 
     await seen(/^status open$/m, 30_000);
     await seen(/^NSE:RELIANCE \d+(\.\d+)?$/m, 15_000);
-    await seen(/^NSE_INDEX:NIFTY \d+(\.\d+)? volume \d+$/m, 15_000);
+    await seen(/^NSE:TCS \d+(\.\d+)? volume \d+$/m, 15_000);
     process.kill(group, 'SIGINT');
     // npm got Ctrl+C too: it ends with its script's code (0) or, when its own signal handling wins
     // the race, by that signal (a shell reports 130); either way after the script has ended.
