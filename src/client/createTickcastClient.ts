@@ -166,8 +166,8 @@ class Client implements TickcastClient {
     const Ctor = options.WebSocketCtor ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
     if (!Ctor) {
       throw new TypeError(
-        'No WebSocket class: this runtime has no global WebSocket (Node 20 has none). Run `npm install ws`, then pass it: ' +
-          '`import WebSocket from "ws"` and createTickcastClient({ ..., WebSocketCtor: WebSocket }).',
+        'No WebSocket class: this runtime has no global WebSocket (Node 20 has none). Pass WebSocketCtor from the ws package: ' +
+          'run `npm install ws`, then `import WebSocket from "ws"` and createTickcastClient({ ..., WebSocketCtor: WebSocket }).',
       );
     }
     const backoff = resolveBackoff(options.backoff);
