@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the end-to-end suite (real proxy, floor, publisher and client processes on
  * loopback; bench/e2e/), then the in-process benchmark (bench/inprocess.ts) when it is there.
- * Writes bench/results/<date>.json and .md and prints the tables. Measures and reports; never fails
+ * Writes bench/results/<date>.json (raw figures, a run artifact git ignores) and .md (the summary git
+ * keeps) and prints the tables. Measures and reports; never fails
  * on a figure — only when the harness itself breaks.
  *
  *   npm run bench                     full suite (~10 min)
@@ -70,7 +71,7 @@ function onlyList(): Set<string> | undefined {
 /** `--report=FILE`: renders a saved run's markdown again (after a change to the report's layout or rules). */
 function rerender(file: string): void {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as E2eResults & { machine: Machine; quick: boolean; date: string; seconds: number };
-  const markdown = formatReport({ ...saved, levers: saved.levers ?? [] }, saved.machine, saved.quick, saved.date, saved.seconds);
+  const markdown = formatReport({ ...saved, levers: saved.levers ?? [] }, saved.machine, saved.quick, saved.date, saved.seconds, relative(ROOT, file));
   const md = file.replace(/\.json$/, '.md');
   const previous = existsSync(md) ? readFileSync(md, 'utf8') : '';
   // Keep the in-process part of the file as it was: it is not rebuilt from the JSON here.
@@ -218,7 +219,8 @@ async function main(): Promise<void> {
   m.loadAvgEnd = loadavg().map((v) => Math.round(v * 100) / 100);
   const results: E2eResults = { scenarios, ramps, connections, soak, levers, profiles, errors };
   const seconds = (Date.now() - started) / 1000;
-  const markdown = formatReport(results, m, quick, date, seconds);
+  const base = join(RESULTS, quick ? `${date}-quick` : only ? `${date}-partial` : date);
+  const markdown = formatReport(results, m, quick, date, seconds, `${relative(ROOT, base)}.json`);
   process.stdout.write(`\n${markdown}\n`);
 
   let inprocess: unknown[] | undefined;
@@ -235,7 +237,6 @@ async function main(): Promise<void> {
   }
 
   mkdirSync(RESULTS, { recursive: true });
-  const base = join(RESULTS, quick ? `${date}-quick` : only ? `${date}-partial` : date);
   writeFileSync(`${base}.json`, `${JSON.stringify({ date, quick, args: process.argv.slice(2), machine: m, seconds, ...results, inprocess }, null, 1)}\n`);
   writeFileSync(`${base}.md`, `${[markdown, inprocessMarkdown].filter(Boolean).join('\n\n')}\n`);
   log(`\nresults: ${relative(ROOT, base)}.json, .md (${((Date.now() - started) / 1000).toFixed(0)} s)`);

@@ -129,7 +129,12 @@ export function checkTargets(r: E2eResults): TargetCheck[] {
 }
 
 /** The whole markdown report. */
-export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: string, seconds: number): string {
+/**
+ * The whole markdown report. `jsonFile` (relative to the project root) is where the run's raw
+ * figures were written: a run artifact that stays out of git, named in the page so a reader knows
+ * where the full figures of this page live and how to render the page again from them.
+ */
+export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: string, seconds: number, jsonFile?: string): string {
   const parts: string[] = [];
   parts.push(
     `## End-to-end benchmark${quick ? ' (--quick: small, not for comparison)' : ''} — ${date}`,
@@ -137,6 +142,12 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
       `${(m.loadAvgEnd ?? []).join(' / ')} at the end (the machine is shared: read the ratios, not the absolute figures). ` +
       `Code: ${m.revision}. Suite: ${seconds.toFixed(0)} s.`,
   );
+  if (jsonFile !== undefined) {
+    parts.push(
+      `Raw figures: \`${jsonFile}\` on the machine that ran the suite (a run artifact, not kept in git; ` +
+        `\`npm run bench -- --report=${jsonFile}\` renders this page again from it).`,
+    );
+  }
 
   const rows: string[][] = [];
   for (const s of r.scenarios) {
