@@ -11,6 +11,7 @@
  *   npm run bench -- --profile        adds CPU profiles of the proxy and the floor, scenarios 1 and 2 (10 clients)
  *   npm run bench -- --only=s1,s5-t0  just these scenarios (s1 s2-10 s2-100 s3 s4 s5-t0 s5-burst s6 s7)
  *   npm run bench -- --levers         adds the floor with corking / pre-built frames, scenarios 1 and 2 (10 clients)
+ *   npm run bench -- --gc             GC counts, --trace-gc reasons and allocation sites of floor and proxy (s3; or --only=)
  *   npm run bench -- --reps=3         scenarios 1–4 three times, floor and proxy alternating; medians
  *   npm run bench -- --no-inprocess   skip the in-process benchmark
  *   npm run bench -- --report=bench/results/<date>.json   re-render that run's markdown (no benchmark)
@@ -18,9 +19,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { summarizeAllocations, traceGcReasons } from './e2e/diagnostics';
 import { summarizeProfile } from './e2e/profile';
 import { killAll } from './e2e/procs';
-import { type E2eResults, formatReport, type Machine, machine } from './e2e/report';
+import { type E2eResults, formatGc, formatReport, type GcRun, type Machine, machine } from './e2e/report';
 import {
   type ConnectionsRun,
   FULL,
@@ -87,7 +89,9 @@ async function main(): Promise<void> {
   const quick = flag('quick');
   const scale = quick ? QUICK : FULL;
   const only = onlyList();
-  const wanted = (id: string): boolean => (only ? only.has(id) : id !== 's7' || flag('soak'));
+  const gcMode = flag('gc');
+  // --gc measures its own scenarios (s3 unless --only says), instead of the suite.
+  const wanted = (id: string): boolean => !gcMode && (only ? only.has(id) : id !== 's7' || flag('soak'));
   const started = Date.now();
   const date = new Date().toISOString().slice(0, 10);
   const m = machine(ROOT);
@@ -106,6 +110,7 @@ async function main(): Promise<void> {
   const profiles: E2eResults['profiles'][number][] = [];
   const levers: E2eResults['levers'][number][] = [];
   const errors: string[] = [];
+  const gcRuns: GcRun[] = [];
   let soak: SoakRun | undefined;
   const attempt = async (what: string, run: () => Promise<void>): Promise<void> => {
     const t0 = Date.now();
@@ -216,17 +221,51 @@ async function main(): Promise<void> {
     }
   }
 
+  if (gcMode) {
+    const ids = only ?? new Set(['s3']);
+    for (const def of plainScenarios(scale).filter((d) => ids.has(d.id))) {
+      for (const target of TARGETS) {
+        await attempt(`gc ${def.id} ${target}`, async () => {
+          const dir = join(RESULTS, 'profiles');
+          mkdirSync(dir, { recursive: true });
+          const stem = join(dir, `${date}-${def.id}-${target}`);
+          const traceFile = `${stem}-trace-gc.log`;
+          writeFileSync(traceFile, '');
+          const run = await runScenario(def, target, scale, undefined, {}, {
+            targetNodeFlags: ['--trace-gc'],
+            targetStdoutFile: traceFile,
+            diag: { heapProfileFile: `${stem}.heapprofile` },
+          });
+          const d = run.result.diag;
+          const file = d?.heapProfileFile;
+          const alloc = file ? summarizeAllocations(JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof summarizeAllocations>[0], 15, ROOT) : undefined;
+          gcRuns.push({
+            scenario: def.id,
+            title: def.title,
+            target,
+            result: run.result,
+            ticksIn: run.result.ingestPerS * run.result.windowS,
+            allocation: alloc,
+            traceReasons: traceGcReasons(readFileSync(traceFile, 'utf8')),
+            files: { trace: relative(ROOT, traceFile), heap: file ? relative(ROOT, file) : undefined },
+          });
+          log(`    ${target}: p99 ${run.result.p99Ms.toFixed(2)} ms, p99.9 ${run.result.p999Ms.toFixed(2)} ms, GC ${JSON.stringify(d?.gc)}`);
+        });
+      }
+    }
+  }
+
   m.loadAvgEnd = loadavg().map((v) => Math.round(v * 100) / 100);
   const results: E2eResults = { scenarios, ramps, connections, soak, levers, profiles, errors };
   const seconds = (Date.now() - started) / 1000;
-  const base = join(RESULTS, quick ? `${date}-quick` : only ? `${date}-partial` : date);
-  const markdown = formatReport(results, m, quick, date, seconds, `${relative(ROOT, base)}.json`);
+  const base = join(RESULTS, quick ? `${date}-quick` : only || gcMode ? `${date}-partial` : date);
+  const markdown = [formatReport(results, m, quick, date, seconds, `${relative(ROOT, base)}.json`), ...(gcRuns.length > 0 ? [formatGc(gcRuns)] : [])].join('\n\n');
   process.stdout.write(`\n${markdown}\n`);
 
   let inprocess: unknown[] | undefined;
   let inprocessMarkdown: string | undefined;
   const inprocessFile = join(__dirname, 'inprocess.js');
-  if (!flag('no-inprocess') && only === undefined && existsSync(inprocessFile)) {
+  if (!flag('no-inprocess') && only === undefined && !gcMode && existsSync(inprocessFile)) {
     log('\nin-process benchmark (bench/inprocess.ts)');
     await attempt('in-process', async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -237,7 +276,7 @@ async function main(): Promise<void> {
   }
 
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(`${base}.json`, `${JSON.stringify({ date, quick, args: process.argv.slice(2), machine: m, seconds, ...results, inprocess }, null, 1)}\n`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ date, quick, args: process.argv.slice(2), machine: m, seconds, ...results, gcRuns, inprocess }, null, 1)}\n`);
   writeFileSync(`${base}.md`, `${[markdown, inprocessMarkdown].filter(Boolean).join('\n\n')}\n`);
   log(`\nresults: ${relative(ROOT, base)}.json, .md (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (errors.length > 0) {

@@ -8,6 +8,7 @@ import type { ZmqEngine } from '../../src/ingest/zmq';
 import { createLogger } from '../../src/logger';
 import { startProxy } from '../../src/server';
 import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, serveParent, toParent } from './common';
+import { diagnostics } from './diagnostics';
 
 export interface LauncherConfig {
   readonly port: number;
@@ -34,7 +35,10 @@ async function main(): Promise<void> {
     ...(options.zmqEngine === undefined ? {} : { zmqEngine: options.zmqEngine }),
   });
   const proxy = await startProxy({ config, logger: createLogger({ level: 'warn', pretty: false, destination: process.stderr }) });
+  const diag = diagnostics();
   serveParent((msg: IpcMessage) => {
+    const d = diag(msg.cmd, msg);
+    if (d) return d;
     if (msg.cmd === 'mem') return memoryReport(msg['gc'] === true);
     if (msg.cmd === 'stats') return { ...proxy.stats, hub: proxy.hub.stats(), clients: proxy.gateway.clientCount() };
     throw new Error(`unknown command ${String(msg.cmd)}`);

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { markdownTable } from '../lib/table';
+import type { AllocationSite } from './diagnostics';
 import type { ProfileSummary } from './profile';
 import { type ConnectionsRun, fitLine, type RampRun, type ScenarioRun, type SoakRun } from './scenarios';
 import type { StepResult, TargetKind } from './session';
@@ -326,4 +327,84 @@ export function formatProfile(target: TargetKind, scenario: string, p: ProfileSu
     '#### Top functions, inclusive time',
     markdownTable(cols, rows(p.inclusive)),
   ].join('\n\n');
+}
+
+/** One `--gc` run: a scenario on one target with its collections and allocation sites. */
+export interface GcRun {
+  readonly scenario: string;
+  readonly title: string;
+  readonly target: TargetKind;
+  readonly result: StepResult;
+  /** Ticks the publisher sent in the window (what the target received, barring drops). */
+  readonly ticksIn: number;
+  readonly allocation?: { readonly totalBytes: number; readonly sites: readonly AllocationSite[]; readonly byCaller: readonly AllocationSite[] };
+  readonly traceReasons: readonly { readonly collector: string; readonly reason: string; readonly count: number; readonly totalMs: number }[];
+  readonly files: { readonly trace: string; readonly heap?: string };
+}
+
+/** The `--gc` tables: collections per second by kind, bytes allocated per tick by site. */
+export function formatGc(runs: readonly GcRun[]): string {
+  const parts: string[] = ['### Garbage collection and allocation (`--gc`)'];
+  parts.push(
+    markdownTable(
+      [
+        { header: 'scenario' },
+        { header: 'target' },
+        { header: 'p99 ms', right: true },
+        { header: 'p99.9 ms', right: true },
+        { header: 'CPU %', right: true },
+        { header: 'scavenges/s', right: true },
+        { header: 'mark-compacts/s', right: true },
+        { header: 'mark-compact ms/s', right: true },
+        { header: 'longest pause ms', right: true },
+        { header: 'allocated KB/s', right: true },
+        { header: 'allocated B/tick in', right: true },
+        { header: 'external MB', right: true },
+      ],
+      runs.map((r) => {
+        const s = r.result.windowS;
+        const g = r.result.diag?.gc;
+        const bytes = r.allocation?.totalBytes ?? NaN;
+        return [
+          r.scenario,
+          r.target,
+          f(r.result.p99Ms),
+          f(r.result.p999Ms),
+          f(r.result.cpuPct, 1),
+          g ? f(g.minor / s, 1) : '–',
+          g ? f(g.major / s, 2) : '–',
+          g ? f(g.majorMs / s, 1) : '–',
+          g ? f(g.maxPauseMs) : '–',
+          int(bytes / 1024 / s),
+          int(bytes / r.ticksIn),
+          f((r.result.diag?.externalBytes ?? NaN) / 2 ** 20, 1),
+        ];
+      }),
+    ),
+    'Counts from a `PerformanceObserver` on `gc` entries over the window; allocation from V8\'s sampling heap profiler ' +
+      'over the same window, counting objects collected since (so it is what was allocated, not what survived; sampled, ' +
+      'so small sites are approximate). B/tick in: bytes allocated in the window ÷ ticks the target received in it.',
+  );
+  for (const r of runs) {
+    if (r.traceReasons.length > 0) {
+      parts.push(
+        `#### ${r.scenario} ${r.target}: \`--trace-gc\` over the whole process life (${r.files.trace})`,
+        markdownTable(
+          [{ header: 'collector' }, { header: 'reason' }, { header: 'count', right: true }, { header: 'total ms', right: true }],
+          r.traceReasons.slice(0, 8).map((t) => [t.collector, t.reason, int(t.count), f(t.totalMs, 1)]),
+        ),
+      );
+    }
+    if (r.allocation) {
+      const rows = (list: readonly AllocationSite[]): string[][] => list.map((a) => [`\`${a.site}\``, `${a.pct.toFixed(1)}%`, int(a.bytes / r.ticksIn)]);
+      const cols = [{ header: 'site' }, { header: 'share', right: true }, { header: 'B/tick in', right: true }];
+      parts.push(
+        `#### ${r.scenario} ${r.target}: allocation by the allocating function (${r.files.heap ?? ''})`,
+        markdownTable(cols, rows(r.allocation.sites)),
+        `#### ${r.scenario} ${r.target}: allocation by the nearest project function on the stack`,
+        markdownTable(cols, rows(r.allocation.byCaller)),
+      );
+    }
+  }
+  return parts.join('\n\n');
 }

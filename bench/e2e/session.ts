@@ -6,9 +6,11 @@
  * the publisher really sent.
  */
 import type { ZmqEngine } from '../../src/ingest/zmq';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientReport, ConnectRequest } from './client';
 import { API_KEY, type BenchMode, nowNs, sleep } from './common';
+import type { DiagReport } from './diagnostics';
 import { type TickGroup } from './feed';
 import { LatencyHistogram } from './histogram';
 import { Child, cpuSplitUs, cpuUs, freePort, machineCpuUs, rssBytes } from './procs';
@@ -43,6 +45,17 @@ export interface SessionSpec {
    * rates are as with one; more than one lets a ramp outrun what one Node publisher can send.
    */
   readonly publishers?: number;
+  /** Extra node flags for the target (e.g. `--trace-gc`), after the suite's own. */
+  readonly targetNodeFlags?: readonly string[];
+  /** Where the target's stdout goes (a file, e.g. for `--trace-gc` lines); the suite's stdout otherwise. */
+  readonly targetStdoutFile?: string;
+  /**
+   * Measure the target's garbage collections in every window and, with `heapProfileFile`, sample
+   * its allocations there (see diagnostics.ts). `heapProfileFile` gets the step's number appended.
+   */
+  readonly diag?: { readonly heapProfileFile?: string; readonly samplingIntervalBytes?: number };
+  /** Extra fields for the proxy launcher's config (see launcher.ts `LauncherConfig`). */
+  readonly launcher?: Readonly<Record<string, unknown>>;
 }
 
 /** What every connection subscribes to. */
@@ -105,8 +118,12 @@ export interface StepResult {
   readonly clientsClosed: number;
   /** Everything else the machine ran during the window (other users' work), in % of one core. */
   readonly othersCorePct: number;
+  /** Latency percentile 99.9, ms. */
+  readonly p999Ms: number;
   /** The proxy's own counters at the end of the window (proxy only). */
   readonly proxyStats?: Record<string, unknown>;
+  /** Garbage collections and the allocation profile of the window, when the session asked (`diag`). */
+  readonly diag?: DiagReport;
 }
 
 const HERE = __dirname;
@@ -167,11 +184,21 @@ export class Session {
     const zmqEndpoint = `tcp://127.0.0.1:${await freePort()}`;
     const execArgv = ['--expose-gc'];
     if (spec.profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${spec.profileDir}`, '--cpu-prof-interval=200');
+    execArgv.push(...(spec.targetNodeFlags ?? []));
     const common = { port: wsPort, zmqBind: zmqEndpoint, apiKey: API_KEY, maxLifetimeMs: spec.maxLifetimeMs };
+    const stdout = spec.targetStdoutFile === undefined ? undefined : openSync(spec.targetStdoutFile, 'a');
     const target =
       spec.target === 'proxy'
-        ? new Child('proxy', join(HERE, 'launcher.js'), { ...common, throttleMs: spec.throttleMs, zmqReadIntervalMs: spec.zmqReadIntervalMs, zmqEngine: spec.zmqEngine }, execArgv)
-        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain', zmtp: spec.floorZmtp === true }, execArgv);
+        ? new Child(
+            'proxy',
+            join(HERE, 'launcher.js'),
+            { ...common, throttleMs: spec.throttleMs, zmqReadIntervalMs: spec.zmqReadIntervalMs, zmqEngine: spec.zmqEngine, ...spec.launcher },
+            execArgv,
+            stdout,
+          )
+        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain', zmtp: spec.floorZmtp === true }, execArgv, stdout);
+    // The child holds its own copy of the descriptor.
+    if (stdout !== undefined) closeSync(stdout);
     const clients = Array.from(
       { length: spec.clientProcs },
       (_, i) => new Child(`client${i}`, join(HERE, 'client.js'), { maxLifetimeMs: spec.maxLifetimeMs }),
@@ -259,11 +286,15 @@ export class Session {
       const c = await counters;
       return { ...cpu, framesSent: this.batched && c.batchedUpdates !== undefined ? c.batchedUpdates : c.framesSent };
     };
-    await sleep((fromNs - nowNs()) / 1e6);
+    const diag = this.spec.diag;
+    const heapProfileFile = diag?.heapProfileFile === undefined ? undefined : `${diag.heapProfileFile.replace(/\.heapprofile$/, '')}-${plan.id}.heapprofile`;
+    await sleep((fromNs - nowNs()) / 1e6 - (diag ? 30 : 0));
+    if (diag) await this.target.request('diag-start', { heapProfileFile, samplingIntervalBytes: diag.samplingIntervalBytes });
     const first = await sample();
     const during = onWindow?.(fromNs, toNs);
     await sleep((toNs - nowNs()) / 1e6);
     const last = await sample();
+    const diagReport = diag ? await this.target.request<DiagReport>('diag-stop', {}, 120_000) : undefined;
     const rss = rssBytes(pids.target);
     await during;
     await sleep(step.drainMs);
@@ -306,6 +337,7 @@ export class Session {
       unstamped: reports.reduce((s, r) => s + r.unstamped + r.unsupported, 0),
       p50Ms: hist.percentileUs(50) / 1000,
       p99Ms: hist.percentileUs(99) / 1000,
+      p999Ms: hist.percentileUs(99.9) / 1000,
       maxMs: hist.maxUs / 1000,
       meanMs: hist.count > 0 ? hist.sumUs / hist.count / 1000 : NaN,
       cpuPct: (targetCpuUs / wallUs) * 100,
@@ -319,6 +351,7 @@ export class Session {
       clientsClosed: reports.reduce((s, r) => s + r.closed, 0),
       othersCorePct: ((last.machine - first.machine - targetCpuUs - (last.publisher - first.publisher) - (last.clients - first.clients)) / wallUs) * 100,
       proxyStats: this.spec.target === 'proxy' ? pickStats(targetStats) : undefined,
+      diag: diagReport,
     };
   }
 
