@@ -9,7 +9,7 @@
  *   npm run bench -- --quick          everything small: a smoke test
  *   npm run bench -- --soak           adds scenario 7 (10 min)
  *   npm run bench -- --profile        adds CPU profiles of the proxy and the floor, scenarios 1 and 2 (10 clients)
- *   npm run bench -- --only=s1,s5-t0  just these scenarios (s1 s2-10 s2-100 s3 s4 s5-t0 s5-burst s6 s7)
+ *   npm run bench -- --only=s1,s5-t0  just these scenarios (s1 s2-10 s2-100 s2b-100 s3 s4 s5-t0 s5-burst s6 s7 s8-exchange s9-interest)
  *   npm run bench -- --levers         adds the floor with corking / pre-built frames, scenarios 1 and 2 (10 clients)
  *   npm run bench -- --gc             GC counts, --trace-gc reasons and allocation sites of floor and proxy (s3; or --only=)
  *   npm run bench -- --reps=3         scenarios 1–4 three times, floor and proxy alternating; medians
@@ -22,6 +22,7 @@ import { dirname, join, relative } from 'node:path';
 import { summarizeAllocations, traceGcReasons } from './e2e/diagnostics';
 import { summarizeProfile } from './e2e/profile';
 import { killAll } from './e2e/procs';
+import { EXCHANGE_FULL, EXCHANGE_QUICK, type ExchangeRun, type InterestRun, runExchange, runInterest } from './e2e/exchange';
 import { type E2eResults, formatGc, formatReport, type GcRun, type Machine, machine } from './e2e/report';
 import {
   type ConnectionsRun,
@@ -60,6 +61,8 @@ const TARGETS: readonly TargetKind[] = ['floor', 'proxy'];
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
+
+const ms = (v: number | null | undefined): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(1) : '–');
 
 function flag(name: string): boolean {
   return process.argv.includes(`--${name}`);
@@ -166,6 +169,27 @@ async function main(): Promise<void> {
     for (const c of runs) log(`    s6 ${c.target}: ${c.connected} connected, ${c.rssPerConnKB.toFixed(1)} KB RSS per connection`);
     connections.push(...runs);
   }
+  const exchangeScale = quick ? EXCHANGE_QUICK : EXCHANGE_FULL;
+  const exchange: ExchangeRun[] = [];
+  if (wanted('s8-exchange')) exchange.push(...(await eachTarget('s8-exchange', (target) => runExchange(target, exchangeScale, log))));
+  for (const e of exchange) {
+    const r = e.result;
+    log(
+      `    s8-exchange ${e.target}: ${(r.deliveredRatio * 100).toFixed(1)}% delivered, p99 ${r.p99Ms.toFixed(2)} ms, p99.9 ${r.p999Ms.toFixed(2)} ms, ` +
+        `CPU ${r.cpuPct.toFixed(1)}%, ${e.rssPerKeyB.toFixed(0)} B RSS/key, subscribe of ${e.probeKeys}: reply ${ms(e.probe?.replyMs)} ms, ` +
+        `snapshots ${ms(e.probe?.snapshotsMs)} ms${e.probeError ? ` (${e.probeError})` : ''}`,
+    );
+  }
+  const interest: InterestRun[] = [];
+  if (wanted('s9-interest')) {
+    // Both modes one after the other (never side by side): the figure is their CPU ratio.
+    for (const mode of ['all', 'interest'] as const) {
+      await attempt(`s9-interest --zmq-subscribe ${mode}`, async () => {
+        interest.push(await runInterest(mode, exchangeScale, log));
+      });
+      if (interest.some((r) => r.skipped)) break;
+    }
+  }
   if (wanted('s7')) {
     await attempt('s7 soak', async () => {
       soak = await runSoak(scale, log);
@@ -256,7 +280,7 @@ async function main(): Promise<void> {
   }
 
   m.loadAvgEnd = loadavg().map((v) => Math.round(v * 100) / 100);
-  const results: E2eResults = { scenarios, ramps, connections, soak, levers, profiles, errors };
+  const results: E2eResults = { scenarios, ramps, connections, soak, levers, profiles, exchange, interest, errors };
   const seconds = (Date.now() - started) / 1000;
   const base = join(RESULTS, quick ? `${date}-quick` : only || gcMode ? `${date}-partial` : date);
   const markdown = [formatReport(results, m, quick, date, seconds, `${relative(ROOT, base)}.json`), ...(gcRuns.length > 0 ? [formatGc(gcRuns)] : [])].join('\n\n');
