@@ -248,22 +248,25 @@ async function main(): Promise<void> {
   if (gcMode) {
     const ids = only ?? new Set(['s3']);
     for (const def of plainScenarios(scale).filter((d) => ids.has(d.id))) {
-      for (const target of TARGETS) {
-        await attempt(`gc ${def.id} ${target}`, async () => {
+      // Three runs per target: GC counts and traces with no profiler (the undisturbed figures), then
+      // every allocation, then only what survived the young generation (what old space collects).
+      for (const [variant, target] of (['plain', 'allocated', 'survivors'] as const).flatMap((v) => TARGETS.map((t) => [v, t] as const))) {
+        await attempt(`gc ${def.id} ${target} ${variant}`, async () => {
           const dir = join(RESULTS, 'profiles');
           mkdirSync(dir, { recursive: true });
-          const stem = join(dir, `${date}-${def.id}-${target}`);
+          const stem = join(dir, `${date}-${def.id}-${target}-${variant}`);
           const traceFile = `${stem}-trace-gc.log`;
           writeFileSync(traceFile, '');
           const run = await runScenario(def, target, scale, undefined, {}, {
-            targetNodeFlags: ['--trace-gc'],
+            targetNodeFlags: variant === 'plain' ? ['--trace-gc', '--trace-incremental-marking'] : [],
             targetStdoutFile: traceFile,
-            diag: { heapProfileFile: `${stem}.heapprofile` },
+            diag: variant === 'plain' ? {} : { heapProfileFile: `${stem}.heapprofile`, survivorsOnly: variant === 'survivors' },
           });
           const d = run.result.diag;
           const file = d?.heapProfileFile;
           const alloc = file ? summarizeAllocations(JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof summarizeAllocations>[0], 15, ROOT) : undefined;
           gcRuns.push({
+            variant,
             scenario: def.id,
             title: def.title,
             target,
@@ -273,7 +276,7 @@ async function main(): Promise<void> {
             traceReasons: traceGcReasons(readFileSync(traceFile, 'utf8')),
             files: { trace: relative(ROOT, traceFile), heap: file ? relative(ROOT, file) : undefined },
           });
-          log(`    ${target}: p99 ${run.result.p99Ms.toFixed(2)} ms, p99.9 ${run.result.p999Ms.toFixed(2)} ms, GC ${JSON.stringify(d?.gc)}`);
+          log(`    ${target} ${variant}: p99 ${run.result.p99Ms.toFixed(2)} ms, p99.9 ${run.result.p999Ms.toFixed(2)} ms, GC ${JSON.stringify(d?.gc)}`);
         });
       }
     }

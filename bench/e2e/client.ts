@@ -37,7 +37,11 @@ export interface ProbeRequest {
   readonly symbols: readonly number[];
   readonly mode: 1 | 2 | 3;
   readonly depth: number;
-  /** Snapshot frames to wait for after the reply (0 for a target that keeps no last values). */
+  /**
+   * Keys to wait for after the reply: each one done at its first `market_data` frame (its snapshot,
+   * or a newer tick where a slow client's conflation replaced the snapshot). 0 for a target that
+   * keeps no last values.
+   */
   readonly snapshots: number;
   readonly timeoutMs: number;
 }
@@ -46,10 +50,12 @@ export interface ProbeRequest {
 export interface ProbeReport {
   /** Until the subscribe reply arrived, ms. */
   readonly replyMs: number;
-  /** Until the last expected snapshot arrived (NaN when they did not all arrive in time), ms. */
+  /** Until every expected key had its first frame (NaN when not all did in time), ms. */
   readonly snapshotsMs: number;
-  /** Snapshot frames seen: `market_data` frames stamped before the subscribe was sent. */
+  /** Keys that had a frame. */
   readonly snapshots: number;
+  /** Of the keys' first frames, how many were published before the subscribe was sent (true snapshots). */
+  readonly stampedBefore: number;
   readonly replyBytes: number;
 }
 
@@ -112,8 +118,8 @@ class Connection {
    */
   lastSeq = new Float64Array(0);
   lastSeqSparse: Map<number, number> | undefined;
-  /** Set while a probe waits for its snapshots: frames stamped before `before` count. */
-  probe: { readonly before: number; readonly want: number; seen: number; doneNs: number; readonly done: () => void } | undefined;
+  /** Set while a probe waits for the first frame of each of its keys. */
+  probe: { readonly before: number; readonly want: number; readonly seen: Set<number>; stampedBefore: number; doneNs: number; readonly done: () => void } | undefined;
   readonly waiters: Waiter[] = [];
 
   expect(type: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
@@ -184,9 +190,13 @@ async function main(): Promise<void> {
     }
     const stamp = readUint(buf, stampAt + STAMP.length);
     const probe = conn.probe;
-    if (probe !== undefined && stamp < probe.before && ++probe.seen === probe.want) {
-      probe.doneNs = recvNs;
-      probe.done();
+    if (probe !== undefined && !probe.seen.has(symbol)) {
+      probe.seen.add(symbol);
+      if (stamp < probe.before) probe.stampedBefore++;
+      if (probe.seen.size === probe.want) {
+        probe.doneNs = recvNs;
+        probe.done();
+      }
     }
     const slot = symbol * 4 + mode;
     let last: number;
@@ -262,7 +272,7 @@ async function main(): Promise<void> {
       let snapshotsDone: () => void = () => undefined;
       const snapshots = new Promise<void>((resolve) => (snapshotsDone = resolve));
       const t0 = nowNs();
-      conn.probe = { before: t0, want: req.snapshots, seen: 0, doneNs: NaN, done: snapshotsDone };
+      conn.probe = { before: t0, want: req.snapshots, seen: new Set(), stampedBefore: 0, doneNs: NaN, done: snapshotsDone };
       ws.sendText(text);
       const reply = await subscribed;
       const replyNs = nowNs();
@@ -276,7 +286,8 @@ async function main(): Promise<void> {
       return {
         replyMs: (replyNs - t0) / 1e6,
         snapshotsMs: req.snapshots > 0 ? (p.doneNs - t0) / 1e6 : NaN,
-        snapshots: p.seen,
+        snapshots: p.seen.size,
+        stampedBefore: p.stampedBefore,
         replyBytes: JSON.stringify(reply).length,
       };
     } finally {

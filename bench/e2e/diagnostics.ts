@@ -49,7 +49,7 @@ const zero = (): { -readonly [K in keyof GcCounts]: number } => ({
 });
 
 /**
- * Handles `diag-start` (`{ heapProfileFile?, samplingIntervalBytes? }`) and `diag-stop` for a
+ * Handles `diag-start` (`{ heapProfileFile?, samplingIntervalBytes?, survivorsOnly? }`) and `diag-stop` for a
  * target; returns undefined for other commands so the caller's handler goes on.
  */
 export function diagnostics(): (cmd: string | undefined, msg: Record<string, unknown>) => Promise<unknown> | undefined {
@@ -97,7 +97,8 @@ export function diagnostics(): (cmd: string | undefined, msg: Record<string, unk
           await post('HeapProfiler.startSampling', {
             samplingInterval: typeof msg['samplingIntervalBytes'] === 'number' ? msg['samplingIntervalBytes'] : 16_384,
             includeObjectsCollectedByMajorGC: true,
-            includeObjectsCollectedByMinorGC: true,
+            // Without the young generation's dead: what survived scavenges (old-space garbage and live data).
+            includeObjectsCollectedByMinorGC: msg['survivorsOnly'] !== true,
           });
         }
         return true;
@@ -170,16 +171,28 @@ export function summarizeAllocations(profile: { head: HeapNode }, top = 15, root
   return { totalBytes: total, sites: list(bySite), byCaller: list(byCaller) };
 }
 
-/** `--trace-gc` lines of a log, counted by collector and reason (the text after the pause figures). */
+/**
+ * `--trace-gc` lines of a log, counted by collector and reason (the text after the pause figures),
+ * and `--trace-incremental-marking` starts by what started them (allocation limit, external memory…).
+ */
 export function traceGcReasons(log: string): { collector: string; reason: string; count: number; totalMs: number }[] {
   const out = new Map<string, { collector: string; reason: string; count: number; totalMs: number }>();
   // e.g. "[123:0x...]   4567 ms: Mark-Compact 30.1 (41.2) -> 25.0 (41.9) MB, 3.21 / 0.00 ms  (average mu = ...) allocation failure; GC in old space requested"
   const line = /ms: (Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^,]*, ([\d.]+) \/ [\d.]+ ms\s+(?:\([^)]*\)\s*)?(.*)$/;
+  const start = /\[IncrementalMarking\] Start \(([^)]*)\)/;
   for (const l of log.split('\n')) {
+    const s = start.exec(l);
+    if (s) {
+      const key = `start|${s[1] as string}`;
+      const e = out.get(key) ?? { collector: 'incremental marking started', reason: s[1] as string, count: 0, totalMs: 0 };
+      e.count++;
+      out.set(key, e);
+      continue;
+    }
     const m = line.exec(l);
     if (!m) continue;
     const collector = m[1] as string;
-    const reason = (m[3] as string).trim();
+    const reason = (m[3] as string).replace(/\([^)]*\)/g, '').replace(/\s+/g, ' ').trim();
     const key = `${collector}|${reason}`;
     const e = out.get(key) ?? { collector, reason, count: 0, totalMs: 0 };
     e.count++;

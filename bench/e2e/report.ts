@@ -344,6 +344,8 @@ export function formatProfile(target: TargetKind, scenario: string, p: ProfileSu
 
 /** One `--gc` run: a scenario on one target with its collections and allocation sites. */
 export interface GcRun {
+  /** plain: no profiler; allocated: every allocation sampled; survivors: only objects that outlived the young generation. */
+  readonly variant: 'plain' | 'allocated' | 'survivors';
   readonly scenario: string;
   readonly title: string;
   readonly target: TargetKind;
@@ -449,7 +451,7 @@ export function formatExchange(runs: readonly ExchangeRun[]): string {
       `${int(r.rssPerKeyB)} / ${int(r.heapPerKeyB)}`,
       f(r.connectS, 1),
       p ? f(p.replyMs, 1) : r.probeError ? 'failed' : '–',
-      p ? (r.target === 'floor' ? 'none kept' : Number.isFinite(p.snapshotsMs) ? `${f(p.snapshotsMs, 1)} (${int(p.snapshots)})` : `not all: ${int(p.snapshots)}/${int(r.probeKeys)}`) : '–',
+      p ? (r.target === 'floor' ? 'none kept' : Number.isFinite(p.snapshotsMs) ? `${f(p.snapshotsMs, 1)} (${int(p.stampedBefore ?? NaN)})` : `not all: ${int(p.snapshots)}/${int(r.probeKeys)}`) : '–',
     ];
   });
   return [
@@ -474,7 +476,7 @@ export function formatExchange(runs: readonly ExchangeRun[]): string {
         { header: 'B/key RSS / heap', right: true },
         { header: 'connect all s', right: true },
         { header: `${int(first.probeKeys)}-key subscribe: reply ms`, right: true },
-        { header: 'last snapshot ms (snapshots)', right: true },
+        { header: 'all keys answered ms (of which snapshots)', right: true },
       ],
       rows,
     ),
@@ -482,7 +484,9 @@ export function formatExchange(runs: readonly ExchangeRun[]): string {
       '(RSS, and V8 heap, after a full GC with the universe held − the same before it) ÷ keys. The floor keeps nothing ' +
       'per key nobody holds and sends no snapshots, so its B/key is what its process grows by anyway and its timed subscribe ' +
       'is the reply alone. The timed subscribe runs after the window, on one more connection, while the feed goes on: ' +
-      'from sending it to its reply, and to the last of its snapshots (`market_data` frames stamped before it was sent). ' +
+      'from sending it to its reply, and until every one of its keys had its first `market_data` frame — its snapshot, or a ' +
+      'newer tick where slow-client conflation replaced it (in brackets: how many of those first frames were snapshots, ' +
+      'published before the subscribe). ' +
       'Expected deliveries count, per group of keys, how many clients hold each key on average, so in a short window ' +
       '(where not every key of a 1/s group ticks) deliv/exp can stray from 100% by a fraction of a percent.',
   ].join('\n\n');

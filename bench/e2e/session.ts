@@ -53,7 +53,7 @@ export interface SessionSpec {
    * Measure the target's garbage collections in every window and, with `heapProfileFile`, sample
    * its allocations there (see diagnostics.ts). `heapProfileFile` gets the step's number appended.
    */
-  readonly diag?: { readonly heapProfileFile?: string; readonly samplingIntervalBytes?: number };
+  readonly diag?: { readonly heapProfileFile?: string; readonly samplingIntervalBytes?: number; readonly survivorsOnly?: boolean };
   /** Extra fields for the proxy launcher's config (see launcher.ts `LauncherConfig`). */
   readonly launcher?: Readonly<Record<string, unknown>>;
   /** Publishers report ready before the target subscribes (a target that subscribes by interest). */
@@ -360,7 +360,7 @@ export class Session {
     const diag = this.spec.diag;
     const heapProfileFile = diag?.heapProfileFile === undefined ? undefined : `${diag.heapProfileFile.replace(/\.heapprofile$/, '')}-${plan.id}.heapprofile`;
     await sleep((fromNs - nowNs()) / 1e6 - (diag ? 30 : 0));
-    if (diag) await this.target.request('diag-start', { heapProfileFile, samplingIntervalBytes: diag.samplingIntervalBytes });
+    if (diag) await this.target.request('diag-start', { heapProfileFile, samplingIntervalBytes: diag.samplingIntervalBytes, survivorsOnly: diag.survivorsOnly });
     const first = await sample();
     const during = onWindow?.(fromNs, toNs);
     await sleep((toNs - nowNs()) / 1e6);
