@@ -11,6 +11,7 @@
  *   npm run bench -- --profile        adds CPU profiles of the proxy and the floor, scenarios 1 and 2 (10 clients)
  *   npm run bench -- --only=s1,s5-t0  just these scenarios (s1 s2-10 s2-100 s2b-100 s3 s4 s5-t0 s5-burst s6 s7 s8-exchange s9-interest)
  *   npm run bench -- --levers         adds the floor with corking / pre-built frames, scenarios 1 and 2 (10 clients)
+ *   npm run bench -- --symbols=300 --measure-ms=8000   resize scenarios 1–4 (results go to <date>-partial.*)
  *   npm run bench -- --gc             GC counts, --trace-gc reasons and allocation sites of floor and proxy (s3; or --only=)
  *   npm run bench -- --reps=3         scenarios 1–4 three times, floor and proxy alternating; medians
  *   npm run bench -- --no-inprocess   skip the in-process benchmark
@@ -90,7 +91,14 @@ async function main(): Promise<void> {
   const reportArg = process.argv.find((a) => a.startsWith('--report='));
   if (reportArg) return rerender(reportArg.slice('--report='.length));
   const quick = flag('quick');
-  const scale = quick ? QUICK : FULL;
+  // --symbols=N and --measure-ms=N resize scenarios 1–4 (e.g. a longer window at a small scale for --gc).
+  const numberArg = (name: string): number | undefined => {
+    const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+    const v = arg === undefined ? NaN : Number(arg.slice(name.length + 3));
+    return Number.isFinite(v) && v > 0 ? v : undefined;
+  };
+  const base = quick ? QUICK : FULL;
+  const scale = { ...base, symbols: numberArg('symbols') ?? base.symbols, measureMs: numberArg('measure-ms') ?? base.measureMs };
   const only = onlyList();
   const gcMode = flag('gc');
   // --gc measures its own scenarios (s3 unless --only says), instead of the suite.
@@ -224,8 +232,9 @@ async function main(): Promise<void> {
     }
   }
   if (flag('profile')) {
-    // Scenario 1 shows the per-tick costs (one client: ingest dominates), scenario 2 the fan-out.
-    for (const def of plainScenarios(scale).filter((d) => d.id === 's1' || d.id === 's2-10')) {
+    // Scenario 1 shows the per-tick costs (one client: ingest dominates), scenario 2 the fan-out;
+    // --only picks others (e.g. s2-100).
+    for (const def of plainScenarios(scale).filter((d) => (only ? only.has(d.id) : d.id === 's1' || d.id === 's2-10'))) {
       for (const target of TARGETS) {
         await attempt(`profile ${target} ${def.id}`, async () => {
           const dir = join(RESULTS, 'profiles', `${date}-${def.id}-${target}`);
@@ -285,8 +294,9 @@ async function main(): Promise<void> {
   m.loadAvgEnd = loadavg().map((v) => Math.round(v * 100) / 100);
   const results: E2eResults = { scenarios, ramps, connections, soak, levers, profiles, exchange, interest, errors };
   const seconds = (Date.now() - started) / 1000;
-  const base = join(RESULTS, quick ? `${date}-quick` : only || gcMode ? `${date}-partial` : date);
-  const markdown = [formatReport(results, m, quick, date, seconds, `${relative(ROOT, base)}.json`), ...(gcRuns.length > 0 ? [formatGc(gcRuns)] : [])].join('\n\n');
+  const resized = scale.symbols !== base.symbols || scale.measureMs !== base.measureMs;
+  const stem = join(RESULTS, quick ? `${date}-quick` : only || gcMode || resized ? `${date}-partial` : date);
+  const markdown = [formatReport(results, m, quick, date, seconds, `${relative(ROOT, stem)}.json`), ...(gcRuns.length > 0 ? [formatGc(gcRuns)] : [])].join('\n\n');
   process.stdout.write(`\n${markdown}\n`);
 
   let inprocess: unknown[] | undefined;
@@ -303,9 +313,9 @@ async function main(): Promise<void> {
   }
 
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(`${base}.json`, `${JSON.stringify({ date, quick, args: process.argv.slice(2), machine: m, seconds, ...results, gcRuns, inprocess }, null, 1)}\n`);
-  writeFileSync(`${base}.md`, `${[markdown, inprocessMarkdown].filter(Boolean).join('\n\n')}\n`);
-  log(`\nresults: ${relative(ROOT, base)}.json, .md (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  writeFileSync(`${stem}.json`, `${JSON.stringify({ date, quick, args: process.argv.slice(2), machine: m, seconds, ...results, gcRuns, inprocess }, null, 1)}\n`);
+  writeFileSync(`${stem}.md`, `${[markdown, inprocessMarkdown].filter(Boolean).join('\n\n')}\n`);
+  log(`\nresults: ${relative(ROOT, stem)}.json, .md (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (errors.length > 0) {
     log(`${errors.length} part(s) of the suite failed to run`);
     process.exitCode = 1;
