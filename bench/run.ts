@@ -259,15 +259,26 @@ async function main(): Promise<void> {
     for (const def of plainScenarios(scale).filter((d) => ids.has(d.id))) {
       // Three runs per target: GC counts and traces with no profiler (the undisturbed figures), then
       // every allocation, then only what survived the young generation (what old space collects).
-      for (const [variant, target] of (['plain', 'allocated', 'survivors'] as const).flatMap((v) => TARGETS.map((t) => [v, t] as const))) {
-        await attempt(`gc ${def.id} ${target} ${variant}`, async () => {
+      // --gc-flags='A;B C' adds plain proxy runs with node/V8 flags A, then B and C (e.g. a larger
+      // young generation), right after the plain proxy run they are compared with.
+      const flagSets = (process.argv.find((a) => a.startsWith('--gc-flags='))?.slice('--gc-flags='.length) ?? '')
+        .split(';')
+        .map((set) => set.trim().split(/\s+/).filter(Boolean))
+        .filter((set) => set.length > 0);
+      const runs: { variant: GcRun['variant']; target: TargetKind; flags: string[] }[] = [
+        ...TARGETS.map((target) => ({ variant: 'plain' as const, target, flags: [] })),
+        ...flagSets.map((flags) => ({ variant: 'plain' as const, target: 'proxy' as const, flags })),
+        ...(['allocated', 'survivors'] as const).flatMap((variant) => TARGETS.map((target) => ({ variant, target, flags: [] }))),
+      ];
+      for (const [i, { variant, target, flags }] of runs.entries()) {
+        await attempt(`gc ${def.id} ${target} ${variant} ${flags.join(' ')}`, async () => {
           const dir = join(RESULTS, 'profiles');
           mkdirSync(dir, { recursive: true });
-          const stem = join(dir, `${date}-${def.id}-${target}-${variant}`);
+          const stem = join(dir, `${date}-${def.id}-${target}-${variant}-${i}`);
           const traceFile = `${stem}-trace-gc.log`;
           writeFileSync(traceFile, '');
           const run = await runScenario(def, target, scale, undefined, {}, {
-            targetNodeFlags: variant === 'plain' ? ['--trace-gc', '--trace-incremental-marking'] : [],
+            targetNodeFlags: [...flags, ...(variant === 'plain' ? ['--trace-gc', '--trace-incremental-marking'] : [])],
             targetStdoutFile: traceFile,
             diag: variant === 'plain' ? {} : { heapProfileFile: `${stem}.heapprofile`, survivorsOnly: variant === 'survivors' },
           });
@@ -276,6 +287,7 @@ async function main(): Promise<void> {
           const alloc = file ? summarizeAllocations(JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof summarizeAllocations>[0], 15, ROOT) : undefined;
           gcRuns.push({
             variant,
+            nodeFlags: flags.join(' '),
             scenario: def.id,
             title: def.title,
             target,

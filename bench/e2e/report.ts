@@ -346,6 +346,8 @@ export function formatProfile(target: TargetKind, scenario: string, p: ProfileSu
 export interface GcRun {
   /** plain: no profiler; allocated: every allocation sampled; survivors: only objects that outlived the young generation. */
   readonly variant: 'plain' | 'allocated' | 'survivors';
+  /** Node/V8 flags the target ran with beyond the suite's (`--gc-flags`), '' for none. */
+  readonly nodeFlags?: string;
   readonly scenario: string;
   readonly title: string;
   readonly target: TargetKind;
@@ -365,6 +367,7 @@ export function formatGc(runs: readonly GcRun[]): string {
       [
         { header: 'scenario' },
         { header: 'target' },
+        { header: 'run' },
         { header: 'p99 ms', right: true },
         { header: 'p99.9 ms', right: true },
         { header: 'CPU %', right: true },
@@ -383,6 +386,7 @@ export function formatGc(runs: readonly GcRun[]): string {
         return [
           r.scenario,
           r.target,
+          `${r.variant}${r.nodeFlags ? ` ${r.nodeFlags}` : ''}`,
           f(r.result.p99Ms),
           f(r.result.p999Ms),
           f(r.result.cpuPct, 1),
@@ -403,7 +407,7 @@ export function formatGc(runs: readonly GcRun[]): string {
   for (const r of runs) {
     if (r.traceReasons.length > 0) {
       parts.push(
-        `#### ${r.scenario} ${r.target}: \`--trace-gc\` over the whole process life (${r.files.trace})`,
+        `#### ${r.scenario} ${r.target}${r.nodeFlags ? ` ${r.nodeFlags}` : ''}: \`--trace-gc\` over the whole process life (${r.files.trace})`,
         markdownTable(
           [{ header: 'collector' }, { header: 'reason' }, { header: 'count', right: true }, { header: 'total ms', right: true }],
           r.traceReasons.slice(0, 8).map((t) => [t.collector, t.reason, int(t.count), f(t.totalMs, 1)]),
@@ -414,9 +418,9 @@ export function formatGc(runs: readonly GcRun[]): string {
       const rows = (list: readonly AllocationSite[]): string[][] => list.map((a) => [`\`${a.site}\``, `${a.pct.toFixed(1)}%`, int(a.bytes / r.ticksIn)]);
       const cols = [{ header: 'site' }, { header: 'share', right: true }, { header: 'B/tick in', right: true }];
       parts.push(
-        `#### ${r.scenario} ${r.target}: allocation by the allocating function (${r.files.heap ?? ''})`,
+        `#### ${r.scenario} ${r.target}, ${r.variant === 'survivors' ? 'objects that outlived the young generation' : 'every allocation'}, by the allocating function (${r.files.heap ?? ''})`,
         markdownTable(cols, rows(r.allocation.sites)),
-        `#### ${r.scenario} ${r.target}: allocation by the nearest project function on the stack`,
+        `#### ${r.scenario} ${r.target}, ${r.variant === 'survivors' ? 'objects that outlived the young generation' : 'every allocation'}, by the nearest project function on the stack`,
         markdownTable(cols, rows(r.allocation.byCaller)),
       );
     }
