@@ -12,6 +12,7 @@
  *   npm run bench -- --only=s1,s5-t0  just these scenarios (s1 s2-10 s2-100 s2b-100 s3 s4 s5-t0 s5-burst s6 s7 s8-exchange s9-interest)
  *   npm run bench -- --levers         adds the floor with corking / pre-built frames, scenarios 1 and 2 (10 clients)
  *   npm run bench -- --symbols=300 --measure-ms=8000   resize scenarios 1–4 (results go to <date>-partial.*)
+ *   npm run bench -- --exchange=universe=100000,ticking=2000   resize scenarios 8 and 9 (ExchangeScale fields)
  *   npm run bench -- --gc             GC counts, --trace-gc reasons and allocation sites of floor and proxy (s3; or --only=)
  *   npm run bench -- --reps=3         scenarios 1–4 three times, floor and proxy alternating; medians
  *   npm run bench -- --no-inprocess   skip the in-process benchmark
@@ -23,7 +24,7 @@ import { dirname, join, relative } from 'node:path';
 import { summarizeAllocations, traceGcReasons } from './e2e/diagnostics';
 import { summarizeProfile } from './e2e/profile';
 import { killAll } from './e2e/procs';
-import { EXCHANGE_FULL, EXCHANGE_QUICK, type ExchangeRun, type InterestRun, runExchange, runInterest } from './e2e/exchange';
+import { EXCHANGE_FULL, EXCHANGE_QUICK, type ExchangeRun, type ExchangeScale, type InterestRun, runExchange, runInterest } from './e2e/exchange';
 import { type E2eResults, formatGc, formatReport, type GcRun, type Machine, machine } from './e2e/report';
 import {
   type ConnectionsRun,
@@ -177,7 +178,16 @@ async function main(): Promise<void> {
     for (const c of runs) log(`    s6 ${c.target}: ${c.connected} connected, ${c.rssPerConnKB.toFixed(1)} KB RSS per connection`);
     connections.push(...runs);
   }
-  const exchangeScale = quick ? EXCHANGE_QUICK : EXCHANGE_FULL;
+  // --exchange=universe=100000,ticking=2000,… overrides sizes of scenarios 8 and 9 (ExchangeScale's fields).
+  const exchangeArg = process.argv.find((a) => a.startsWith('--exchange='))?.slice('--exchange='.length);
+  const exchangeOverrides = Object.fromEntries(
+    (exchangeArg ?? '')
+      .split(',')
+      .map((pair) => pair.split('='))
+      .filter((kv): kv is [string, string] => kv.length === 2 && Number.isFinite(Number(kv[1])))
+      .map(([k, v]) => [k, Number(v)]),
+  );
+  const exchangeScale: ExchangeScale = { ...(quick ? EXCHANGE_QUICK : EXCHANGE_FULL), ...exchangeOverrides };
   const exchange: ExchangeRun[] = [];
   if (wanted('s8-exchange')) exchange.push(...(await eachTarget('s8-exchange', (target) => runExchange(target, exchangeScale, log))));
   for (const e of exchange) {
@@ -306,7 +316,7 @@ async function main(): Promise<void> {
   m.loadAvgEnd = loadavg().map((v) => Math.round(v * 100) / 100);
   const results: E2eResults = { scenarios, ramps, connections, soak, levers, profiles, exchange, interest, errors };
   const seconds = (Date.now() - started) / 1000;
-  const resized = scale.symbols !== base.symbols || scale.measureMs !== base.measureMs;
+  const resized = scale.symbols !== base.symbols || scale.measureMs !== base.measureMs || exchangeArg !== undefined;
   const stem = join(RESULTS, quick ? `${date}-quick` : only || gcMode || resized ? `${date}-partial` : date);
   const markdown = [formatReport(results, m, quick, date, seconds, `${relative(ROOT, stem)}.json`), ...(gcRuns.length > 0 ? [formatGc(gcRuns)] : [])].join('\n\n');
   process.stdout.write(`\n${markdown}\n`);
