@@ -135,12 +135,12 @@ export class ControlClient implements KeyVerifier, Upstream {
     this.now = options.now ?? Date.now;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'control' });
     this.throttled = new ThrottledLog(this.logger);
+    // Greet the host as soon as a connection is usable (each time: a restarted host answers with a
+    // new epoch at once); a lost connection means down without waiting for a timeout.
+    this.dealer.events.on('handshake', () => this.hello());
+    this.dealer.events.on('disconnect', () => this.markDown('feed host disconnected'));
     this.dealer.connect(options.endpoint);
     void this.receiveLoop();
-    this.request({ op: 'hello' }).then(
-      (reply) => this.logger.info({ host: reply['name'], protocol: reply['protocol'], epoch: reply['epoch'] }, 'feed host answered'),
-      (err: ControlError) => this.logger.warn({ code: err.code }, `feed host did not answer hello: ${err.message}`),
-    );
     this.healthTimer = setInterval(() => this.pollHealth(), options.healthIntervalMs ?? 2000);
     this.healthTimer.unref();
   }
@@ -334,6 +334,14 @@ export class ControlClient implements KeyVerifier, Upstream {
     }
   }
 
+  private hello(): void {
+    if (this.closed) return;
+    this.request({ op: 'hello' }).then(
+      (reply) => this.logger.info({ host: reply['name'], protocol: reply['protocol'], epoch: reply['epoch'] }, 'feed host answered'),
+      (err: ControlError) => this.logger.warn({ code: err.code }, `feed host did not answer hello: ${err.message}`),
+    );
+  }
+
   private pollHealth(): void {
     if (this.healthInFlight || this.closed) return;
     this.healthInFlight = true;
@@ -360,26 +368,31 @@ export class ControlClient implements KeyVerifier, Upstream {
       .finally(() => (this.healthInFlight = false));
   }
 
+  /**
+   * Sends one request. A host that is not connected, or that does not answer `health`/`hello`, is
+   * down; a slow `subscribe` (a broker adapter connecting) or `verify` (Argon2) only fails itself.
+   */
   private request(body: Record<string, unknown>): Promise<Reply> {
+    const probe = body['op'] === 'health' || body['op'] === 'hello';
     if (this.closed) return Promise.reject(new ControlError(FEED_HOST_UNAVAILABLE, 'control client closed'));
     this.counters.requests++;
     const id = String(this.nextId++);
     return new Promise<Reply>((resolve, reject) => {
-      const fail = (message: string): void => {
+      const fail = (message: string, down: boolean): void => {
         const p = this.pending.get(id);
         if (!p) return;
         clearTimeout(p.timer);
         this.pending.delete(id);
         this.counters.failures++;
-        this.markDown(message);
+        if (down) this.markDown(message);
         reject(new ControlError(FEED_HOST_UNAVAILABLE, message));
       };
-      const timer = setTimeout(() => fail(`feed host did not answer within ${this.timeoutMs} ms`), this.timeoutMs);
+      const timer = setTimeout(() => fail(`feed host did not answer within ${this.timeoutMs} ms`, probe), this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       // zeromq allows one send at a time per socket: chain them.
       const payload = ['', id, JSON.stringify(body)];
       this.sending = this.sending.then(() =>
-        this.closed ? undefined : this.dealer.send(payload).catch(() => fail('feed host is not connected')),
+        this.closed ? undefined : this.dealer.send(payload).catch(() => fail('feed host is not connected', true)),
       );
     });
   }

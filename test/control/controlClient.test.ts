@@ -218,14 +218,15 @@ describe('a host that does not answer', () => {
       return defaultHandler(req);
     };
     expect(await client.subscribe(alice, [reliance])).toEqual([{ ok: false, code: FEED_HOST_UNAVAILABLE, message: 'feed host did not answer within 300 ms' }]);
-    expect(client.status).toBe('down');
+    // A slow subscribe (an adapter connecting to its broker) is not a down host.
+    expect(client.status).toBe('up');
     await until(() => host.ops('unsubscribe').length === 1, 'the compensating unsubscribe');
     expect(host.requests).toEqual([
       { op: 'subscribe', user_id: 'alice', broker: 'zerodha', items: [wire(reliance)] },
       { op: 'unsubscribe', user_id: 'alice', broker: 'zerodha', items: [wire(reliance)] },
     ]);
     expect(client.heldKeys).toBe(0);
-    expect(client.status).toBe('up');
+    expect(client.counters.resends).toBe(0);
   });
 
   it('fails subscribes at once with a clear message when no host is connected', async () => {
@@ -264,6 +265,17 @@ describe('health and restarts', () => {
     );
     expect(client.health().epoch).toBe('e2');
     expect(client.counters.resends).toBe(1);
+  });
+
+  it('rejects a verify the host does not answer in time, without caching or marking the host down', async () => {
+    const { host, client } = await setup({ timeoutMs: 200, healthIntervalMs: 60_000 });
+    host.handler = (req) => (req.op === 'verify' ? undefined : defaultHandler(req));
+    const err = (await client.verify('good-key').catch((e: unknown) => e)) as ControlError;
+    expect([err.code, err.message]).toEqual([FEED_HOST_UNAVAILABLE, 'feed host did not answer within 200 ms']);
+    expect(client.status).toBe('up');
+    host.handler = defaultHandler;
+    expect(await client.verify('good-key')).toEqual(alice);
+    expect(host.ops('verify')).toHaveLength(2);
   });
 
   it('marks the host down while it is away and re-sends live interest when it answers again', async () => {
