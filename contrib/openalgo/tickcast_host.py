@@ -115,6 +115,12 @@ class Host:
             reply({"ok": True, "adapters": self.health()})
         elif op == "verify":
             self.verifier.submit(self._guard, reply, self.verify, req.get("api_key"))
+        elif op == "invalidate":
+            user_id = req.get("user_id")
+            if not isinstance(user_id, str) or not user_id:
+                reply({"ok": False, "code": "INVALID_PARAMETERS", "message": "user_id is required"})
+                return
+            self.worker(user_id).submit(self._guard, reply, self.invalidate, user_id, str(req.get("cache_type") or "ALL"))
         elif op in ("subscribe", "unsubscribe"):
             user_id, broker, items = req.get("user_id"), req.get("broker"), req.get("items")
             if not isinstance(user_id, str) or not isinstance(broker, str) or not isinstance(items, list):
@@ -148,6 +154,29 @@ class Host:
         if not broker:
             return {"ok": False, "code": "NO_BROKER", "message": "No broker configuration found for user"}
         return {"ok": True, "user_id": user_id, "broker": broker}
+
+    def invalidate(self, user_id, cache_type):
+        """OpenAlgo's web app re-logged a user in or regenerated a key (its CACHE_INVALIDATE_* message,
+        relayed by Tickcast): clear auth_db's caches as OpenAlgo's proxy does, and rebuild the user's
+        adapter on fresh credentials, giving it back what it had (OpenAlgo's proxy drops it)."""
+        names = {"AUTH": ["auth_cache"], "FEED": ["feed_token_cache"],
+                 "ALL": ["auth_cache", "feed_token_cache", "broker_cache", "verified_api_key_cache", "invalid_api_key_cache"]}
+        for name in names.get(cache_type, names["ALL"]):
+            cache = getattr(self.auth_db, name, None)
+            if cache is not None:
+                cache.clear()
+        with self.lock:
+            slot = self.slots.get(user_id)
+        if slot is None or slot.adapter is None:
+            return {"ok": True, "rebuilt": False}
+        log.info(f"credentials of user {user_id} changed ({cache_type}): rebuilding the {slot.broker} adapter")
+        self._disconnect(slot)  # ensure_adapter then rebuilds it and re-subscribes slot.subs
+        self._cleanup_pools(user_id, slot.broker)
+        try:
+            self.ensure_adapter(user_id, slot.broker)
+        except AdapterFailure as f:
+            return {"ok": False, "code": f.code, "message": f.message}
+        return {"ok": True, "rebuilt": True}
 
     def subscribe(self, user_id, broker, items):
         try:
@@ -220,12 +249,7 @@ class Host:
         if slot.adapter is not None:
             log.info(f"rebuilding the {slot.broker} adapter of user {user_id} (disconnected or broker changed)")
             self._disconnect(slot)
-            cleanup = getattr(self.broker_factory, "cleanup_pools_for_user", None)
-            if cleanup is not None:
-                try:
-                    cleanup(user_id, broker_name=slot.broker)
-                except Exception as e:
-                    log.warning(f"could not clean the connection pools of user {user_id}: {e}")
+            self._cleanup_pools(user_id, slot.broker)
         slot.broker, slot.subs, slot.adapter = broker, {}, None
         try:
             slot.adapter = self._connect(user_id, broker)
@@ -237,6 +261,15 @@ class Host:
             self._subscribe_one(slot, key, depth)
         log.info(f"{broker} adapter connected for user {user_id}")
         return slot
+
+    def _cleanup_pools(self, user_id, broker):
+        """Drops OpenAlgo's per-(broker, user) pool, so the next adapter starts on fresh credentials."""
+        cleanup = getattr(self.broker_factory, "cleanup_pools_for_user", None)
+        if cleanup is not None:
+            try:
+                cleanup(user_id, broker_name=broker)
+            except Exception as e:
+                log.warning(f"could not clean the connection pools of user {user_id}: {e}")
 
     def _connect(self, user_id, broker):
         try:

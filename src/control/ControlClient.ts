@@ -137,8 +137,7 @@ export class ControlClient implements KeyVerifier, Upstream {
     this.throttled = new ThrottledLog(this.logger);
     // Greet the host as soon as a connection is usable (each time: a restarted host answers with a
     // new epoch at once); a lost connection means down without waiting for a timeout.
-    this.dealer.events.on('handshake', () => this.hello());
-    this.dealer.events.on('disconnect', () => this.markDown('feed host disconnected'));
+    void this.eventLoop();
     this.dealer.connect(options.endpoint);
     void this.receiveLoop();
     this.healthTimer = setInterval(() => this.pollHealth(), options.healthIntervalMs ?? 2000);
@@ -165,9 +164,21 @@ export class ControlClient implements KeyVerifier, Upstream {
     return this.entries.size;
   }
 
-  /** Forgets every cached key answer (OpenAlgo clears its caches when a key is regenerated). */
-  invalidateKeys(): void {
-    this.keyCache.clear();
+  /**
+   * OpenAlgo's web app re-logged a user in or regenerated a key: it publishes
+   * `CACHE_INVALIDATE_{AUTH|FEED|ALL}_{user}` with `{"user_id","cache_type"}` on the feed bus. For
+   * `ALL` every cached key answer is forgotten (as OpenAlgo's proxy does); the host is told, so it
+   * clears its own caches and rebuilds the user's adapter on fresh credentials. Fire and forget.
+   */
+  invalidate(userId: string, cacheType = 'ALL'): void {
+    if (cacheType === 'ALL') this.keyCache.clear();
+    if (this.closed) return;
+    this.request({ op: 'invalidate', user_id: userId, cache_type: cacheType }).then(
+      (reply) => {
+        if (!reply.ok) this.throttled.warn('control.invalidate-failed', { code: reply['code'] }, 'feed host could not rebuild an adapter after a credentials change');
+      },
+      (err: ControlError) => this.throttled.warn('control.invalidate-unanswered', { code: err.code }, `invalidate not answered: ${err.message}`),
+    );
   }
 
   /** Resolves the key's owner, `undefined` for a bad key; rejects with a {@link ControlError} when the host cannot tell. */
@@ -400,6 +411,18 @@ export class ControlClient implements KeyVerifier, Upstream {
   private markDown(message: string): void {
     if (this.state !== 'down') this.logger.warn({ code: FEED_HOST_UNAVAILABLE }, `feed host down: ${message}`);
     this.state = 'down';
+  }
+
+  /** Reads the socket's monitor events (the iterator, not `events.on`: no EventEmitter mode to leave behind). */
+  private async eventLoop(): Promise<void> {
+    try {
+      for await (const event of this.dealer.events) {
+        if (event.type === 'handshake') this.hello();
+        else if (event.type === 'disconnect') this.markDown('feed host disconnected');
+      }
+    } catch {
+      // the socket closed
+    }
   }
 
   private async receiveLoop(): Promise<void> {

@@ -65,6 +65,8 @@ function defaultHandler(req: Req): Record<string, unknown> | undefined {
       if (req['api_key'] === 'good-key') return { ok: true, user_id: 'alice', broker: 'zerodha' };
       if (req['api_key'] === 'no-broker') return { ok: false, code: 'NO_BROKER', message: 'No broker configuration found for user' };
       return { ok: false, code: 'INVALID_API_KEY', message: 'Invalid API key' };
+    case 'invalidate':
+      return { ok: true };
     case 'subscribe':
     case 'unsubscribe':
       return {
@@ -137,6 +139,24 @@ describe('verify', () => {
     await until(() => client.status === 'up', 'the host to come up');
     expect(await client.verify('good-key')).toEqual(alice);
     expect(host.ops('verify')).toHaveLength(1);
+  });
+});
+
+describe('invalidate', () => {
+  it('forgets cached keys on ALL and tells the host which user changed', async () => {
+    const { host, client } = await setup();
+    await client.verify('good-key');
+    client.invalidate('alice', 'AUTH');
+    await client.verify('good-key');
+    client.invalidate('alice', 'ALL');
+    await client.verify('good-key');
+    await until(() => host.ops('invalidate').length === 2, 'the invalidates');
+    expect(host.requests).toEqual([
+      { op: 'verify', api_key: 'good-key' },
+      { op: 'invalidate', user_id: 'alice', cache_type: 'AUTH' },
+      { op: 'invalidate', user_id: 'alice', cache_type: 'ALL' },
+      { op: 'verify', api_key: 'good-key' },
+    ]);
   });
 });
 

@@ -201,6 +201,15 @@ a.upsert_api_key('carol', '${FAIL_KEY}'); a.upsert_auth('carol', 'token', 'failb
     await until(() => ticks.includes('NSE_RELIANCE_QUOTE') && ticks.includes('NSE_INFY_LTP'), 'ticks from the new adapter', WAIT_MS);
   });
 
+  it("rebuilds a user's adapter on OpenAlgo's cache invalidation and gives it back its subscriptions", async () => {
+    const { client } = await setup();
+    await client.subscribe(alice, [reliance]);
+    client.invalidate('alice', 'ALL');
+    await until(() => subCalls('subscribe').length === 2, 'the rebuilt adapter to be subscribed', WAIT_MS);
+    expect(calls().map((c) => c.call)).toEqual(['initialize', 'connect', 'subscribe', 'disconnect', 'initialize', 'connect', 'subscribe']);
+    expect(await client.verify(GOOD_KEY)).toEqual(alice);
+  });
+
   it('gives clear errors while the host is down and never hangs', async () => {
     const { client, host } = await setup();
     await stop(host, 'SIGTERM');

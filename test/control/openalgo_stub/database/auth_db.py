@@ -24,6 +24,8 @@ ph = PasswordHasher()
 verified_api_key_cache = {}
 invalid_api_key_cache = {}
 broker_cache = {}
+auth_cache = {}
+feed_token_cache = {}
 
 
 def _db():
