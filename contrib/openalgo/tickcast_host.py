@@ -169,6 +169,13 @@ class Host:
             slot = self.slots.get(user_id)
         if slot is None or slot.adapter is None:
             return {"ok": True, "rebuilt": False}
+        if not slot.subs:  # nothing to give back: drop it; the next subscribe builds a fresh one
+            self._disconnect(slot)
+            self._cleanup_pools(user_id, slot.broker)
+            with self.lock:
+                if self.slots.get(user_id) is slot:
+                    del self.slots[user_id]
+            return {"ok": True, "rebuilt": False}
         log.info(f"credentials of user {user_id} changed ({cache_type}): rebuilding the {slot.broker} adapter")
         self._disconnect(slot)  # ensure_adapter then rebuilds it and re-subscribes slot.subs
         self._cleanup_pools(user_id, slot.broker)
