@@ -3,6 +3,7 @@
  * every request and answers as a test tells it (docs/control.md). Exact request sequences, ref-counts,
  * timeouts, restarts and a host that is not there.
  */
+import fc from 'fast-check';
 import { Router } from 'zeromq';
 import { ControlClient, type ControlClientOptions, ControlError, FEED_HOST_UNAVAILABLE } from '../../src/control';
 import type { Identity, UpstreamItem } from '../../src/control';
@@ -321,5 +322,71 @@ describe('health and restarts', () => {
       { op: 'subscribe', user_id: 'alice', broker: 'zerodha', items: [wire(reliance)] },
       { op: 'unsubscribe', user_id: 'alice', broker: 'zerodha', items: [wire(tcs)] },
     ]);
+  });
+});
+
+describe('ref-count property', () => {
+  it('the host hears, per (user, key), subscribe and unsubscribe alternately, ending unsubscribed, and once per 0→1 and 1→0 when subscribes are awaited', async () => {
+    const { host, client } = await setup({ healthIntervalMs: 60_000 });
+    const users = [alice, bob];
+    const items = [reliance, tcs, { ...reliance, mode: 3 as const }];
+    const op = fc.record({ sub: fc.boolean(), user: fc.nat(1), item: fc.nat(2), together: fc.boolean() });
+    let barriers = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
+        host.requests.length = 0;
+        const held = new Map<string, number>();
+        const expected = new Map<string, string[]>();
+        const key = (u: number, i: number): string => `${u}/${i}`;
+        const note = (k: string, what: string): void => void expected.set(k, [...(expected.get(k) ?? []), what]);
+        const pending: Array<Promise<unknown>> = [];
+        for (const o of ops) {
+          const k = key(o.user, o.item);
+          const n = held.get(k) ?? 0;
+          if (o.sub) {
+            if (n === 0) note(k, 'subscribe');
+            held.set(k, n + 1);
+            const answer = client.subscribe(users[o.user] as Identity, [items[o.item] as UpstreamItem]);
+            // Some subscribes overlap the first one's request; the rest wait for their answer.
+            if (o.together) pending.push(answer);
+            else await answer;
+          } else if (n > 0) {
+            held.set(k, n - 1);
+            if (n === 1) note(k, 'unsubscribe');
+            client.unsubscribe(users[o.user] as Identity, [items[o.item] as UpstreamItem]);
+          }
+        }
+        await Promise.all(pending);
+        for (const [k, n] of held) {
+          const [u, i] = k.split('/').map(Number) as [number, number];
+          if (n > 0) note(k, 'unsubscribe');
+          for (let j = 0; j < n; j++) client.unsubscribe(users[u] as Identity, [items[i] as UpstreamItem]);
+        }
+        // A barrier: requests travel in order on one connection and the host answers in order.
+        await client.verify(`barrier-${++barriers}`);
+        const seen = new Map<string, string[]>();
+        for (const r of host.requests.filter((q) => q.op !== 'verify')) {
+          const u = users.findIndex((x) => x.userId === r['user_id']);
+          for (const it of r['items'] as UpstreamItem[]) {
+            const i = items.findIndex((x) => x.symbol === it.symbol && x.mode === it.mode);
+            seen.set(key(u, i), [...(seen.get(key(u, i)) ?? []), r.op]);
+          }
+        }
+        // Per key the host hears subscribe, unsubscribe, subscribe... and ends unsubscribed. With
+        // every subscribe awaited, that is exactly once per 0→1 and 1→0; a key released and taken
+        // again while its first subscribe is out never bounces to the host, so there it may be fewer.
+        for (const [k, want] of expected) {
+          const got = seen.get(k) ?? [];
+          expect(got).toEqual(got.map((_, j) => (j % 2 === 0 ? 'subscribe' : 'unsubscribe')));
+          expect(got.length % 2).toBe(0);
+          if (ops.some((o) => o.together)) expect(got.length).toBeLessThanOrEqual(want.length);
+          else expect(got).toEqual(want);
+          expect(got.length > 0).toBe(want.length > 0);
+        }
+        expect([...seen.keys()].every((k) => expected.has(k))).toBe(true);
+        expect(client.heldKeys).toBe(0);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
