@@ -3,17 +3,7 @@ import { join } from 'node:path';
 import type { AdapterStatus } from '../src/gateway/types';
 import { type MetricsSources, ProxyMetrics, throttledTicks } from '../src/metrics';
 import { Stats } from '../src/stats';
-
-/** `name{labels}` → value, from Prometheus text. */
-export function parseExposition(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return out;
-}
+import { parseExposition } from './helpers/metrics';
 
 function sources(stats: Stats, over: Partial<MetricsSources> = {}): MetricsSources {
   return {

@@ -1,5 +1,5 @@
 import { TickcastConnectionError } from '../../src/client';
-import { harness, STATUS, testScheduler } from '../../test/client/harness';
+import { harness, STATUS, testScheduler } from '../../test/helpers/clientHarness';
 
 // TEST_BACKOFF with random = 0.5 gives the delays 75, 150, 300, 600, then 750 (capped) for ever.
 

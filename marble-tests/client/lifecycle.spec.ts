@@ -1,6 +1,6 @@
 import { TickcastAuthError, TickcastConnectionError, TickcastServerError } from '../../src/client';
-import { marketData } from '../../test/client/fakeSocket';
-import { harness, STATUS, testScheduler, X_LOG } from '../../test/client/harness';
+import { marketData } from '../../test/helpers/fakeServer';
+import { harness, STATUS, testScheduler, X_LOG } from '../../test/helpers/clientHarness';
 
 describe('client authentication', () => {
   it('errors status$ and every stream with TickcastAuthError on a refused key, and never reconnects', () => {

@@ -1,4 +1,5 @@
 import { get } from 'node:http';
+import { parseExposition } from '../helpers/metrics';
 import { ALICE, startEnv } from '../helpers/proxy';
 import { Scope, uniq, until } from '../helpers/scope';
 import { marketData } from '../helpers/wsClient';
@@ -16,9 +17,9 @@ function fetchText(url: string): Promise<{ status: number; type: string; body: s
 
 /** The value of one sample (`name` or `name{labels}`) in Prometheus text. */
 function sample(body: string, name: string): number {
-  const line = body.split('\n').find((l) => l.startsWith(name + ' '));
-  if (line === undefined) throw new Error(`no sample ${name} in:\n${body}`);
-  return Number(line.slice(name.length + 1));
+  const value = parseExposition(body).get(name);
+  if (value === undefined) throw new Error(`no sample ${name} in:\n${body}`);
+  return value;
 }
 
 describe('GET /metrics after real traffic', () => {

@@ -4,7 +4,7 @@
  * the wire protocol by hand or not at all, and against pyzmq (what OpenAlgo's adapters publish with;
  * Debian's python3-zmq, installed by scripts/ensure-pyzmq.sh, brings a second libzmq build).
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { Publisher, XPublisher } from 'zeromq';
 import { ZmqFeed, type ZmqFeedOptions } from '../../src/ingest/zmq';
 import { type ZmtpRejectReason, ZmtpSubscriber } from '../../src/ingest/zmtp';
 import { freePort } from '../helpers/feed';
+import { ensurePyzmq } from '../helpers/pyzmq';
 import { scopes, sleep, until, uniq } from '../helpers/scope';
 
 jest.setTimeout(30_000);
@@ -21,23 +22,9 @@ const { each } = scopes();
 /** Generous: the machine may be loaded. */
 const WAIT_MS = 10_000;
 
-/** A Python that imports zmq, installed when missing; or why there is none. */
-const pyzmq = ((): { python: string } | { error: string } => {
-  try {
-    const out = execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'ensure-pyzmq.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
-    return { python: out.trim().split('\n').pop() ?? 'python3' };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return { error: (e.stderr ?? '').trim() || e.message };
-  }
-})();
-// Skipped, loudly, on a developer machine that cannot install it; under CI a missing pyzmq fails.
-if ('error' in pyzmq && !process.env['CI']) process.stderr.write(`zmtp.test: skipping the pyzmq interop test: ${pyzmq.error}\n`);
-const itPy = 'python' in pyzmq || process.env['CI'] ? it : it.skip;
+// Skipped, loudly, on a developer machine that cannot install pyzmq; under CI a missing pyzmq fails.
+const { pyzmq, runs: pyzmqRuns } = ensurePyzmq('zmtp.test', 'the pyzmq interop test');
+const itPy = pyzmqRuns ? it : it.skip;
 
 // ---------------------------------------------------------------------------------------------
 // Wire bytes, from RFC 23, for the raw peers.

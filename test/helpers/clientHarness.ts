@@ -1,7 +1,7 @@
 import { type Observable, ReplaySubject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { createTickcastClient, type TickcastClient, type TickcastClientOptions, type TickcastStatus } from '../../src/client';
-import { FakeServer, type FakeServerOptions, GOOD_KEY } from './fakeSocket';
+import { FakeServer, type FakeServerOptions, GOOD_KEY } from './fakeServer';
 
 /**
  * Backoff used by the client tests. With `random = () => 0.5` (half the jitter taken off) the
