@@ -318,7 +318,7 @@ describe('snapshot on subscribe', () => {
     const client = await env.login(each);
     client.send({ action: 'subscribe', symbols: [{ symbol: sym, exchange: 'NSE' }], mode: 'Quote', request_id: 'snap' });
     expect(await client.next()).toMatchObject({ type: 'subscribe', status: 'success', request_id: 'snap' });
-    expect(await client.next()).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(880)));
+    expect(await client.next()).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(880), 1));
   });
 
   it('sends the newest tick among the topics of the subscribed mode and above', async () => {
