@@ -11,6 +11,7 @@ import { buildCli, CliProcess } from '../helpers/cliProcess';
 import { freePort } from '../helpers/feed';
 import { scrapeMetrics } from '../helpers/metrics';
 import { Scope, sleep, until } from '../helpers/scope';
+import { frame, greeting, readyAs } from '../helpers/zmtpWire';
 
 jest.setTimeout(120_000);
 
@@ -18,23 +19,8 @@ const MiB = 1024 * 1024;
 const PEERS = 200;
 const WAIT_MS = 30_000;
 
-function frame(flags: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([flags, body.length]), body]);
-}
-
 /** Greeting (3.0, NULL) and READY as a PUB, in one write: what a publisher sends first. */
-const HELLO = ((): Buffer => {
-  const g = Buffer.alloc(64);
-  g[0] = 0xff;
-  g[8] = 0x01;
-  g[9] = 0x7f;
-  g[10] = 3;
-  g.write('NULL', 12, 'latin1');
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(3);
-  const ready = frame(0x04, Buffer.concat([Buffer.from([5]), Buffer.from('READY'), Buffer.from([11]), Buffer.from('Socket-Type'), len, Buffer.from('PUB')]));
-  return Buffer.concat([g, ready]);
-})();
+const HELLO = Buffer.concat([greeting({ minor: 0 }), readyAs('PUB')]);
 
 /** A topic frame, then the header of a LONG payload frame announcing `size` bytes. */
 function announce(size: number): Buffer {
