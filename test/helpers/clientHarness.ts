@@ -9,13 +9,6 @@ import { FakeServer, type FakeServerOptions, GOOD_KEY } from './fakeServer';
  */
 export const TEST_BACKOFF = { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.5 } as const;
 
-/** A `TestScheduler` asserting with Jest's strict deep equality (errors compare by class and fields). */
-export function testScheduler(): TestScheduler {
-  return new TestScheduler((actual, expected) => {
-    expect(actual).toStrictEqual(expected);
-  });
-}
-
 /**
  * Everything `source` emits from now on, replayed: lets a marble assertion see values emitted
  * synchronously while the test was still setting up (at frame 0).

@@ -2,7 +2,8 @@ import type { ClientOptions } from 'ws';
 import { type ApiKey, defaultServeConfig, type ServeConfig } from '../../src/config';
 import type { Logger } from '../../src/logger';
 import { type Proxy, startProxy } from '../../src/server';
-import { FeedPublisher, freePort } from './feed';
+import { FeedPublisher } from './feed';
+import { freePort } from './net';
 import type { Scope } from './scope';
 import { type Msg, TestClient } from './wsClient';
 

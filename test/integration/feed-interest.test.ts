@@ -12,7 +12,7 @@ import { defaultServeConfig } from '../../src/config';
 import { type FeedSource, zmqFeedSource } from '../../src/feed';
 import type { ZmqEngine } from '../../src/ingest/zmq';
 import { Stats } from '../../src/stats';
-import { freePort } from '../helpers/feed';
+import { freePort } from '../helpers/net';
 import { ALICE } from '../helpers/proxy';
 import { ensurePyzmq } from '../helpers/pyzmq';
 import { scopes, sleep, until } from '../helpers/scope';

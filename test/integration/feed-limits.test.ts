@@ -8,7 +8,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { Publisher } from 'zeromq';
 import { ZmqFeed } from '../../src/ingest/zmq';
 import { buildCli, CliProcess } from '../helpers/cliProcess';
-import { freePort } from '../helpers/feed';
+import { freePort } from '../helpers/net';
 import { scrapeMetrics } from '../helpers/metrics';
 import { Scope, sleep, until } from '../helpers/scope';
 import { frame, greeting, readyAs } from '../helpers/zmtpWire';

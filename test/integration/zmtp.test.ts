@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Publisher, XPublisher } from 'zeromq';
 import { ZmqFeed, type ZmqFeedOptions } from '../../src/ingest/zmq';
 import { type ZmtpRejectReason, ZmtpSubscriber } from '../../src/ingest/zmtp';
-import { freePort } from '../helpers/feed';
+import { freePort } from '../helpers/net';
 import { ensurePyzmq } from '../helpers/pyzmq';
 import { scopes, sleep, until, uniq } from '../helpers/scope';
 import { command, greeting, message, ping, readyAs } from '../helpers/zmtpWire';
