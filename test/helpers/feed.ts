@@ -1,6 +1,9 @@
 import { Publisher } from 'zeromq';
 import { sleep } from './scope';
 
+/** Also here, next to the publisher that binds to it; defined in ./net so zeromq-free tests can have it. */
+export { freePort } from './net';
+
 /** The topic {@link FeedPublisher.sync} probes with: a cache-invalidation topic, ignored as a tick. */
 export const PROBE_TOPIC = 'CACHE_INVALIDATE_tickcast_probe';
 
