@@ -29,8 +29,10 @@ function newestInput() {
     if (mtimeMs > newest.mtimeMs) newest = { path, mtimeMs };
   };
   for (const dir of INPUT_DIRS) {
+    // A folder's own time changes when a file in it is deleted or renamed: that needs a build too.
+    consider(join(ROOT, dir));
     for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) consider(join(entry.parentPath ?? entry.path, entry.name));
+      if (entry.isFile() || entry.isDirectory()) consider(join(entry.parentPath ?? entry.path, entry.name));
     }
   }
   for (const file of INPUT_FILES) if (existsSync(join(ROOT, file))) consider(join(ROOT, file));

@@ -1,4 +1,4 @@
-import { ZMTP_REJECT_REASONS, type ZmtpRejectReason } from './ingest/zmtp';
+import { ZMTP_REJECT_REASONS, type ZmtpRejectReason } from './ingest/zmtp/codec';
 
 /** Why a feed message was dropped before it became a tick. */
 export type FeedDropReason = 'frames' | 'topic' | 'encoding' | 'json' | 'not_object' | 'error';

@@ -20,12 +20,43 @@ export interface ConnectRequest {
   readonly apiKey: string;
   /** Symbol indices to subscribe (all on every connection); none: authenticate only. */
   readonly symbols: readonly number[];
+  /** Per connection, its own symbols instead of `symbols`: the k-th connection opened takes `symbolSets[k]`. */
+  readonly symbolSets?: readonly (readonly number[])[];
   readonly mode: 1 | 2 | 3;
   readonly depth: number;
   /** Ask for batched delivery (`set_options` `batch_ms`) after subscribing; 0 or absent: one frame per update. */
   readonly batchMs?: number;
   /** Connections opened at once. */
   readonly concurrency: number;
+}
+
+/** `probe`: one extra connection subscribes to `symbols` at once, under whatever load runs. */
+export interface ProbeRequest {
+  readonly port: number;
+  readonly apiKey: string;
+  readonly symbols: readonly number[];
+  readonly mode: 1 | 2 | 3;
+  readonly depth: number;
+  /**
+   * Keys to wait for after the reply: each one done at its first `market_data` frame (its snapshot,
+   * or a newer tick where a slow client's conflation replaced the snapshot). 0 for a target that
+   * keeps no last values.
+   */
+  readonly snapshots: number;
+  readonly timeoutMs: number;
+}
+
+/** How long a subscribe of many symbols took, from sending it. */
+export interface ProbeReport {
+  /** Until the subscribe reply arrived, ms. */
+  readonly replyMs: number;
+  /** Until every expected key had its first frame (NaN when not all did in time), ms. */
+  readonly snapshotsMs: number;
+  /** Keys that had a frame. */
+  readonly snapshots: number;
+  /** Of the keys' first frames, how many were published before the subscribe was sent (true snapshots). */
+  readonly stampedBefore: number;
+  readonly replyBytes: number;
 }
 
 /** What a client process measured in the current window. */
@@ -81,8 +112,14 @@ interface Waiter {
 
 class Connection {
   ws: RawWebSocket | undefined;
-  /** Last seq per (symbol index × 4 + mode). */
+  /**
+   * Last seq per (symbol index × 4 + mode): an array indexed by it when the connection's symbols
+   * are dense enough, a Map when they are a few scattered over a large universe.
+   */
   lastSeq = new Float64Array(0);
+  lastSeqSparse: Map<number, number> | undefined;
+  /** Set while a probe waits for the first frame of each of its keys. */
+  probe: { readonly before: number; readonly want: number; readonly seen: Set<number>; stampedBefore: number; doneNs: number; readonly done: () => void } | undefined;
   readonly waiters: Waiter[] = [];
 
   expect(type: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
@@ -152,14 +189,30 @@ async function main(): Promise<void> {
       return;
     }
     const stamp = readUint(buf, stampAt + STAMP.length);
-    const slot = symbol * 4 + mode;
-    if (slot >= conn.lastSeq.length) {
-      const grown = new Float64Array(Math.max(slot + 1, conn.lastSeq.length * 2));
-      grown.set(conn.lastSeq);
-      conn.lastSeq = grown;
+    const probe = conn.probe;
+    if (probe !== undefined && !probe.seen.has(symbol)) {
+      probe.seen.add(symbol);
+      if (stamp < probe.before) probe.stampedBefore++;
+      if (probe.seen.size === probe.want) {
+        probe.doneNs = recvNs;
+        probe.done();
+      }
     }
-    const last = conn.lastSeq[slot] as number;
-    conn.lastSeq[slot] = seq;
+    const slot = symbol * 4 + mode;
+    let last: number;
+    const sparse = conn.lastSeqSparse;
+    if (sparse !== undefined) {
+      last = sparse.get(slot) ?? 0;
+      sparse.set(slot, seq);
+    } else {
+      if (slot >= conn.lastSeq.length) {
+        const grown = new Float64Array(Math.max(slot + 1, conn.lastSeq.length * 2));
+        grown.set(conn.lastSeq);
+        conn.lastSeq = grown;
+      }
+      last = conn.lastSeq[slot] as number;
+      conn.lastSeq[slot] = seq;
+    }
     if (stamp < fromNs || stamp >= toNs) return;
     delivered++;
     bytesInWindow += end - start;
@@ -170,9 +223,13 @@ async function main(): Promise<void> {
     hist.add((recvNs - stamp) / 1000);
   };
 
-  const open = async (req: ConnectRequest): Promise<void> => {
+  const open = async (req: ConnectRequest, symbols: readonly number[] = req.symbols, probeOnly = false): Promise<Connection> => {
     const conn = new Connection();
-    conns.push(conn);
+    if (!probeOnly) conns.push(conn);
+    let top = 0;
+    for (const s of symbols) if (s > top) top = s;
+    // A few keys scattered over a 100,000-key universe would need a 3 MB array per connection.
+    if (top > 4096 && top > 16 * symbols.length) conn.lastSeqSparse = new Map();
     conn.ws = await RawWebSocket.connect(req.port, {
       onMessage: (buf, start, end, recvNs) => {
         if (buf[start + TYPE_INITIAL_AT] !== M) conn.onControl(buf.toString('utf8', start, end));
@@ -192,22 +249,50 @@ async function main(): Promise<void> {
     const authed = conn.expect('auth');
     conn.ws.sendText(JSON.stringify({ action: 'authenticate', api_key: req.apiKey }));
     await authed;
-    if (req.symbols.length === 0) return;
+    if (symbols.length === 0 || probeOnly) return conn;
     const subscribed = conn.expect('subscribe');
-    conn.ws.sendText(
-      JSON.stringify({
-        action: 'subscribe',
-        symbols: req.symbols.map((s) => ({ symbol: `S${s}`, exchange: 'NSE' })),
-        mode: req.mode,
-        depth: req.depth,
-      }),
-    );
+    conn.ws.sendText(subscribeText(symbols, req.mode, req.depth));
     const reply = await subscribed;
     if (reply['status'] !== 'success') throw new Error(`subscribe answered ${String(reply['status'])}`);
     if (req.batchMs) {
       const set = conn.expect('set_options');
       conn.ws.sendText(JSON.stringify({ action: 'set_options', batch_ms: req.batchMs }));
       await set;
+    }
+    return conn;
+  };
+
+  /** Subscribes `symbols` on a fresh connection and times the reply and the snapshots; closes it after. */
+  const probe = async (req: ProbeRequest): Promise<ProbeReport> => {
+    const conn = await open({ port: req.port, conns: 1, apiKey: req.apiKey, symbols: req.symbols, mode: req.mode, depth: req.depth, concurrency: 1 }, req.symbols, true);
+    const ws = conn.ws as RawWebSocket;
+    try {
+      const text = subscribeText(req.symbols, req.mode, req.depth);
+      const subscribed = conn.expect('subscribe', req.timeoutMs);
+      let snapshotsDone: () => void = () => undefined;
+      const snapshots = new Promise<void>((resolve) => (snapshotsDone = resolve));
+      const t0 = nowNs();
+      conn.probe = { before: t0, want: req.snapshots, seen: new Set(), stampedBefore: 0, doneNs: NaN, done: snapshotsDone };
+      ws.sendText(text);
+      const reply = await subscribed;
+      const replyNs = nowNs();
+      if (reply['status'] !== 'success') throw new Error(`probe subscribe answered ${String(reply['status'])}`);
+      if (req.snapshots > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([snapshots, new Promise<void>((resolve) => (timer = setTimeout(resolve, req.timeoutMs)))]);
+        clearTimeout(timer);
+      }
+      const p = conn.probe;
+      return {
+        replyMs: (replyNs - t0) / 1e6,
+        snapshotsMs: req.snapshots > 0 ? (p.doneNs - t0) / 1e6 : NaN,
+        snapshots: p.seen.size,
+        stampedBefore: p.stampedBefore,
+        replyBytes: JSON.stringify(reply).length,
+      };
+    } finally {
+      conn.probe = undefined;
+      ws.destroy();
     }
   };
 
@@ -219,9 +304,9 @@ async function main(): Promise<void> {
         const errors: string[] = [];
         const worker = async (): Promise<void> => {
           while (next < req.conns) {
-            next++;
+            const k = next++;
             try {
-              await open(req);
+              await open(req, req.symbolSets?.[k] ?? req.symbols);
             } catch (err) {
               if (errors.length < 5) errors.push(err instanceof Error ? err.message : String(err));
               else errors.push('');
@@ -231,6 +316,8 @@ async function main(): Promise<void> {
         await Promise.all(Array.from({ length: Math.min(req.concurrency, req.conns) }, worker));
         return { connected: req.conns - errors.length, failed: errors.length, errors: errors.filter((e) => e !== '') };
       }
+      case 'probe':
+        return probe(msg['request'] as ProbeRequest);
       case 'window':
         fromNs = msg['fromNs'] as number;
         toNs = msg['toNs'] as number;
@@ -261,6 +348,10 @@ async function main(): Promise<void> {
     }
   });
   toParent({ event: 'ready' });
+}
+
+function subscribeText(symbols: readonly number[], mode: 1 | 2 | 3, depth: number): string {
+  return JSON.stringify({ action: 'subscribe', symbols: symbols.map((s) => ({ symbol: `S${s}`, exchange: 'NSE' })), mode, depth });
 }
 
 main().catch((err: unknown) => {

@@ -16,6 +16,8 @@ export interface TickGroup {
   readonly depthLevels?: number;
   /** Share of keys (the odd ones, then more) whose books arrive unsorted, 0..1. */
   readonly unsortedShare?: number;
+  /** Send each key once and stop (a universe of last values published before a measurement). */
+  readonly once?: boolean;
 }
 
 export const groupRate = (g: TickGroup): number => g.keys * g.ratePerKey;

@@ -23,6 +23,7 @@ import { wsTextFrame } from '../../src/frames';
 import { ZmtpSubscriber } from '../../src/ingest/zmtp';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, MODE_TOPIC, serveParent, toParent } from './common';
+import { diagnostics } from './diagnostics';
 
 export interface FloorConfig {
   readonly port: number;
@@ -160,7 +161,10 @@ async function main(): Promise<void> {
       for await (const [name, payload] of socket) onTick((name as Buffer).toString('utf8'), payload as Buffer);
     };
   }
+  const diag = diagnostics();
   serveParent((msg: IpcMessage) => {
+    const d = diag(msg.cmd, msg);
+    if (d) return d;
     if (msg.cmd === 'mem') return memoryReport(msg['gc'] === true);
     if (msg.cmd === 'stats') return { framesSent };
     throw new Error(`unknown command ${String(msg.cmd)}`);

@@ -3,11 +3,12 @@
  * defaults, a benchmark API key and the flags a scenario sets (`--throttle-ms`, ports). Exits
  * cleanly on SIGTERM so `--cpu-prof` can write its profile.
  */
-import { defaultServeConfig } from '../../src/config';
+import { defaultServeConfig, type ServeConfig } from '../../src/config';
 import type { ZmqEngine } from '../../src/ingest/zmq';
 import { createLogger } from '../../src/logger';
 import { startProxy } from '../../src/server';
 import { BROKER, boundChild, childConfig, type IpcMessage, memoryReport, serveParent, toParent } from './common';
+import { diagnostics } from './diagnostics';
 
 export interface LauncherConfig {
   readonly port: number;
@@ -19,12 +20,30 @@ export interface LauncherConfig {
   readonly zmqReadIntervalMs?: number;
   /** `--zmq-engine` when a lever experiment sets it; the production default otherwise. */
   readonly zmqEngine?: ZmqEngine;
+  /**
+   * `--zmq-subscribe` (ServeConfig `zmqSubscribe`): subscribe to every topic, or only to those
+   * clients hold. Passed only when the proxy under test has the option; the ready event says.
+   */
+  readonly zmqSubscribe?: 'all' | 'interest';
+}
+
+/** What the launcher tells the orchestrator when the proxy is up. */
+export interface LauncherReady {
+  readonly event: 'ready';
+  readonly port: number;
+  /** ServeConfig options this proxy has that a scenario may depend on. */
+  readonly supports: { readonly zmqSubscribe: boolean };
 }
 
 async function main(): Promise<void> {
   const options = childConfig<LauncherConfig>();
   boundChild(options.maxLifetimeMs);
+  // An option the proxy does not know would be ignored silently: look for it in the defaults.
+  const supports = { zmqSubscribe: 'zmqSubscribe' in defaultServeConfig({ apiKeys: [{ key: options.apiKey, userId: 'bench', broker: BROKER }] }) };
+  const optional: Record<string, unknown> = {};
+  if (options.zmqSubscribe !== undefined && supports.zmqSubscribe) optional['zmqSubscribe'] = options.zmqSubscribe;
   const config = defaultServeConfig({
+    ...(optional as Partial<ServeConfig>),
     apiKeys: [{ key: options.apiKey, userId: 'bench', broker: BROKER }],
     host: '127.0.0.1',
     port: options.port,
@@ -34,7 +53,10 @@ async function main(): Promise<void> {
     ...(options.zmqEngine === undefined ? {} : { zmqEngine: options.zmqEngine }),
   });
   const proxy = await startProxy({ config, logger: createLogger({ level: 'warn', pretty: false, destination: process.stderr }) });
+  const diag = diagnostics();
   serveParent((msg: IpcMessage) => {
+    const d = diag(msg.cmd, msg);
+    if (d) return d;
     if (msg.cmd === 'mem') return memoryReport(msg['gc'] === true);
     if (msg.cmd === 'stats') return { ...proxy.stats, hub: proxy.hub.stats(), clients: proxy.gateway.clientCount() };
     throw new Error(`unknown command ${String(msg.cmd)}`);
@@ -49,7 +71,8 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   });
-  toParent({ event: 'ready', port: proxy.port });
+  const ready: LauncherReady = { event: 'ready', port: proxy.port, supports };
+  toParent({ ...ready });
 }
 
 main().catch((err: unknown) => {

@@ -44,9 +44,11 @@ export class Child {
     script: string,
     config: object,
     execArgv: readonly string[] = [],
+    /** A file descriptor for the child's stdout (e.g. `--trace-gc` lines); the parent's stdout otherwise. */
+    stdout?: number,
   ) {
     installCleanup();
-    this.proc = fork(script, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...execArgv] });
+    this.proc = fork(script, [JSON.stringify(config)], { stdio: ['ignore', stdout ?? 'inherit', 'inherit', 'ipc'], execArgv: [...execArgv] });
     live.add(this);
     this.proc.on('message', (msg: IpcMessage) => {
       if (msg.id !== undefined) {

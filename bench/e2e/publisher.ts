@@ -14,6 +14,12 @@ import { groupRate, PayloadMaker, type TickGroup } from './feed';
 export interface PublisherConfig {
   readonly endpoint: string;
   readonly maxLifetimeMs: number;
+  /**
+   * Report ready without waiting for the target's first subscription: a target that subscribes
+   * only to the keys its clients hold (`--zmq-subscribe interest`) sends none before a client
+   * subscribes.
+   */
+  readonly readyWithoutSubscription?: boolean;
 }
 
 /** One step of load: from `atNs` the publisher sends `groups` until the next plan or `untilNs`. */
@@ -88,6 +94,8 @@ async function main(): Promise<void> {
         if (!run) throw new Error(`no plan ${id}`);
         return report(run);
       }
+      case 'subscriptions':
+        return { subscribed, unsubscribed, everything };
       case 'stop':
         stopped = true;
         return true;
@@ -96,7 +104,24 @@ async function main(): Promise<void> {
     }
   });
 
-  await socket.receive();
+  // Subscriptions the target sent (XPUB hands them to the application): how many topics it asked
+  // for shows whether it filters at the source. Read all the time so none pile up.
+  let subscribed = 0;
+  let unsubscribed = 0;
+  let everything = 0;
+  let firstSubscription: () => void = () => undefined;
+  const subscribedOnce = new Promise<void>((resolve) => (firstSubscription = resolve));
+  void (async () => {
+    for await (const [msg] of socket) {
+      const m = msg as Buffer;
+      if (m[0] === 1) {
+        subscribed++;
+        if (m.length === 1) everything++;
+      } else if (m[0] === 0) unsubscribed++;
+      firstSubscription();
+    }
+  })().catch(() => undefined);
+  if (config.readyWithoutSubscription !== true) await subscribedOnce;
   toParent({ event: 'ready' });
 
   while (!stopped) {
@@ -116,7 +141,8 @@ async function main(): Promise<void> {
       for (const g of run.groups) {
         // A share of a group with fewer keys than publishers may be empty.
         if (g.group.keys === 0) continue;
-        const due = Math.floor((now - plan.atNs) / g.periodNs) + 1;
+        const scheduled = Math.floor((now - plan.atNs) / g.periodNs) + 1;
+        const due = g.group.once === true ? Math.min(scheduled, g.group.keys) : scheduled;
         while (g.sent < due) {
           const k = g.sent % g.group.keys;
           const n = Math.floor(g.sent / g.group.keys);

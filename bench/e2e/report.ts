@@ -2,6 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { markdownTable } from '../lib/table';
+import type { AllocationSite } from './diagnostics';
+import type { ExchangeRun, InterestRun } from './exchange';
 import type { ProfileSummary } from './profile';
 import { type ConnectionsRun, fitLine, type RampRun, type ScenarioRun, type SoakRun } from './scenarios';
 import type { StepResult, TargetKind } from './session';
@@ -59,6 +61,10 @@ export interface E2eResults {
   /** `--levers`: the floor with one lever at a time, next to the plain floor and the proxy. */
   readonly levers: readonly { readonly scenario: string; readonly program: string; readonly result: StepResult }[];
   readonly profiles: readonly { readonly target: TargetKind; readonly scenario: string; readonly summary: ProfileSummary }[];
+  /** Scenario 8 (absent in runs before it existed). */
+  readonly exchange?: readonly ExchangeRun[];
+  /** Scenario 9. */
+  readonly interest?: readonly InterestRun[];
   readonly errors: readonly string[];
 }
 
@@ -84,16 +90,19 @@ export function checkTargets(r: E2eResults): TargetCheck[] {
   };
   // Batched delivery holds updates up to batch_ms by design: its latency is not judged.
   for (const s of r.scenarios.filter((s) => s.target === 'proxy' && !s.id.startsWith('s2b'))) {
-    judge('3', `p99, ${s.title}`, '≤ 2 ms', s.result.p99Ms, (v) => v <= 2, (v) => `${f(v)} ms`);
+    judge('3', `p99, ${s.title}`, '≤ 2 ms', s.result.p99Ms, (v) => v <= 2, (v) => `${f(v)} ms (p99.9 ${f(s.result.p999Ms ?? NaN)} ms)`);
   }
   judge('3', 'CPU at 1 client (scenario 1)', '≤ 1× floor', ratio('s1', (s) => s.cpuPct), (v) => v <= 1, x);
   judge('3', 'CPU per delivered msg, 10 clients', '≤ 0.5× floor', ratio('s2-10', (s) => s.cpuUsPerMsg), (v) => v <= 0.5, x);
   judge('6', 'scenario 1 CPU', '≤ 0.5× floor', ratio('s1', (s) => s.cpuPct), (v) => v <= 0.5, x);
-  judge('6', 'scenario 1 p99', '≤ 2 ms', pair('s1')[1]?.p99Ms ?? NaN, (v) => v <= 2, (v) => `${f(v)} ms`);
+  judge('6', 'scenario 1 p99', '≤ 2 ms', pair('s1')[1]?.p99Ms ?? NaN, (v) => v <= 2, (v) => `${f(v)} ms (p99.9 ${f(pair('s1')[1]?.p999Ms ?? NaN)} ms)`);
   for (const n of [10, 100]) {
     judge('6', `scenario 2 CPU per delivered msg, ${n} clients`, '≤ 0.3× floor', ratio(`s2-${n}`, (s) => s.cpuUsPerMsg), (v) => v <= 0.3, x);
   }
-  judge('6', 'scenario 2 p99 at 100 clients', '≤ 2 ms', pair('s2-100')[1]?.p99Ms ?? NaN, (v) => v <= 2, (v) => `${f(v)} ms`);
+  judge('6', 'scenario 2 p99 at 100 clients', '≤ 2 ms', pair('s2-100')[1]?.p99Ms ?? NaN, (v) => v <= 2, (v) => `${f(v)} ms (p99.9 ${f(pair('s2-100')[1]?.p999Ms ?? NaN)} ms)`);
+  for (const e of (r.exchange ?? []).filter((e) => e.target === 'proxy')) {
+    judge('15', 'p99, scenario 8 (exchange scale)', '≤ 2 ms', e.result.p99Ms, (v) => v <= 2, (v) => `${f(v)} ms (p99.9 ${f(e.result.p999Ms)} ms)`);
+  }
   judge('6', 'batched delivery, CPU per delivered update, 100 clients', '≤ 0.1× floor', ratio('s2b-100', (s) => s.cpuUsPerMsg), (v) => v <= 0.1, x);
   const rampRatio = (id: string): number => {
     const fl = find(r.ramps, id, 'floor');
@@ -101,7 +110,7 @@ export function checkTargets(r: E2eResults): TargetCheck[] {
     return fl && px && fl.maxSustained > 0 ? px.maxSustained / fl.maxSustained : NaN;
   };
   const bound = (id: string): string => {
-    const gen = [find(r.ramps, id, 'floor'), find(r.ramps, id, 'proxy')].filter((x) => x?.stoppedBy !== 'target').map((x) => x?.target);
+    const gen = [find(r.ramps, id, 'floor'), find(r.ramps, id, 'proxy')].filter((x): x is RampRun => x !== undefined && x.stoppedBy !== 'target').map((x) => x.target);
     return gen.length > 0 ? ` (${gen.join(', ')}: not saturated, a lower bound)` : '';
   };
   judge('6', 'ramp, --throttle-ms 0: max sustained ingest', '≥ 0.9× floor', rampRatio('s5-t0'), (v) => v >= 0.9, (v) => x(v) + bound('s5-t0'));
@@ -129,7 +138,12 @@ export function checkTargets(r: E2eResults): TargetCheck[] {
 }
 
 /** The whole markdown report. */
-export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: string, seconds: number): string {
+/**
+ * The whole markdown report. `jsonFile` (relative to the project root) is where the run's raw
+ * figures were written: a run artifact that stays out of git, named in the page so a reader knows
+ * where the full figures of this page live and how to render the page again from them.
+ */
+export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: string, seconds: number, jsonFile?: string): string {
   const parts: string[] = [];
   parts.push(
     `## End-to-end benchmark${quick ? ' (--quick: small, not for comparison)' : ''} — ${date}`,
@@ -137,6 +151,12 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
       `${(m.loadAvgEnd ?? []).join(' / ')} at the end (the machine is shared: read the ratios, not the absolute figures). ` +
       `Code: ${m.revision}. Suite: ${seconds.toFixed(0)} s.`,
   );
+  if (jsonFile !== undefined) {
+    parts.push(
+      `Raw figures: \`${jsonFile}\` on the machine that ran the suite (a run artifact, not kept in git; ` +
+        `\`npm run bench -- --report=${jsonFile}\` renders this page again from it).`,
+    );
+  }
 
   const rows: string[][] = [];
   for (const s of r.scenarios) {
@@ -152,6 +172,7 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
       int(res.gaps),
       f(res.p50Ms),
       f(res.p99Ms),
+      f(res.p999Ms ?? NaN),
       f(res.maxMs),
       f(res.cpuPct, 1),
       f(res.sysPct, 1),
@@ -164,7 +185,7 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
       f(res.othersCorePct, 0),
     ]);
   }
-  parts.push(
+  if (rows.length > 0) parts.push(
     '### Scenarios 1–4',
     markdownTable(
       [
@@ -177,6 +198,7 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
         { header: 'seq gaps', right: true },
         { header: 'p50 ms', right: true },
         { header: 'p99 ms', right: true },
+        { header: 'p99.9 ms', right: true },
         { header: 'max ms', right: true },
         { header: 'CPU %', right: true },
         { header: 'of which kernel %', right: true },
@@ -211,7 +233,7 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
         int(ramp.maxSustained),
         floor && floor.maxSustained > 0 ? x(ramp.maxSustained / floor.maxSustained) : '',
         ramp.stoppedBy === 'target' ? 'target failed next step' : ramp.stoppedBy === 'generator' ? 'generator fell behind' : 'last step passed',
-        last ? `${int(last.scheduledPerS)}/s: ${pct(last.deliveredRatio)}, p99 ${f(last.p99Ms)} ms, CPU ${f(last.cpuPct, 0)}%, gen ${f(last.publisherCpuPct, 0)}%` : '',
+        last ? `${int(last.scheduledPerS)}/s: ${pct(last.deliveredRatio)}, p99 ${f(last.p99Ms)} ms, p99.9 ${f(last.p999Ms ?? NaN)} ms, CPU ${f(last.cpuPct, 0)}%, gen ${f(last.publisherCpuPct, 0)}%` : '',
       ];
     });
     parts.push(
@@ -259,15 +281,18 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
     parts.push(
       `### Scenario 7: soak (scenario 2, 10 clients, ${s.minutes} min)`,
       markdownTable(
-        [{ header: 'deliv/exp' }, { header: 'p99 ms' }, { header: 'CPU %' }, { header: 'heap MB (after GC), first → last' }, { header: 'heap slope KB/min' }, { header: 'RSS MB, first → last' }, { header: 'RSS slope KB/min' }],
-        [[pct(s.result.deliveredRatio), f(s.result.p99Ms), f(s.result.cpuPct, 1), `${f(first?.[1] ?? NaN)} → ${f(last?.[1] ?? NaN)}`, f(s.heapSlopeKBPerMin), `${f(first?.[2] ?? NaN)} → ${f(last?.[2] ?? NaN)}`, f(s.rssSlopeKBPerMin)]],
+        [{ header: 'deliv/exp' }, { header: 'p99 ms' }, { header: 'p99.9 ms' }, { header: 'CPU %' }, { header: 'heap MB (after GC), first → last' }, { header: 'heap slope KB/min' }, { header: 'RSS MB, first → last' }, { header: 'RSS slope KB/min' }],
+        [[pct(s.result.deliveredRatio), f(s.result.p99Ms), f(s.result.p999Ms ?? NaN), f(s.result.cpuPct, 1), `${f(first?.[1] ?? NaN)} → ${f(last?.[1] ?? NaN)}`, f(s.heapSlopeKBPerMin), `${f(first?.[2] ?? NaN)} → ${f(last?.[2] ?? NaN)}`, f(s.rssSlopeKBPerMin)]],
       ),
     );
   }
 
+  if (r.exchange && r.exchange.length > 0) parts.push(formatExchange(r.exchange));
+  if (r.interest && r.interest.length > 0) parts.push(formatInterest(r.interest));
+
   const checks = checkTargets(r);
   parts.push(
-    '### Targets (issues 3 and 6; reported, never enforced)',
+    '### Targets (issues 3, 6 and 15; reported, never enforced)',
     markdownTable(
       [{ header: 'issue' }, { header: 'target' }, { header: 'goal' }, { header: 'measured' }, { header: 'result' }],
       checks.map((c) => [c.issue, c.target, c.goal, c.measured, c.pass === undefined ? 'n/a' : c.pass ? 'PASS' : 'MISS']),
@@ -286,10 +311,10 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
         'its socket with the proxy\'s built-in ZMTP engine instead of the zeromq package (what the receive path is worth). ' +
         '`proxy, --zmq-engine libzmq`: the proxy on the zeromq package, as before the ZMTP engine became its default.',
       markdownTable(
-        [{ header: 'scenario' }, { header: 'program' }, { header: 'deliv/exp', right: true }, { header: 'p99 ms', right: true }, { header: 'CPU %', right: true }, { header: 'of which kernel %', right: true }, { header: 'CPU µs/msg', right: true }, { header: '÷ plain floor', right: true }],
+        [{ header: 'scenario' }, { header: 'program' }, { header: 'deliv/exp', right: true }, { header: 'p99 ms', right: true }, { header: 'p99.9 ms', right: true }, { header: 'CPU %', right: true }, { header: 'of which kernel %', right: true }, { header: 'CPU µs/msg', right: true }, { header: '÷ plain floor', right: true }],
         r.levers.map((l) => {
           const b = base(l.scenario);
-          return [l.scenario, l.program, pct(l.result.deliveredRatio), f(l.result.p99Ms), f(l.result.cpuPct, 1), f(l.result.sysPct, 1), f(l.result.cpuUsPerMsg), b ? x(l.result.cpuUsPerMsg / b.cpuUsPerMsg) : ''];
+          return [l.scenario, l.program, pct(l.result.deliveredRatio), f(l.result.p99Ms), f(l.result.p999Ms ?? NaN), f(l.result.cpuPct, 1), f(l.result.sysPct, 1), f(l.result.cpuUsPerMsg), b ? x(l.result.cpuUsPerMsg / b.cpuUsPerMsg) : ''];
         }),
       ),
     );
@@ -315,4 +340,213 @@ export function formatProfile(target: TargetKind, scenario: string, p: ProfileSu
     '#### Top functions, inclusive time',
     markdownTable(cols, rows(p.inclusive)),
   ].join('\n\n');
+}
+
+/** One `--gc` run: a scenario on one target with its collections and allocation sites. */
+export interface GcRun {
+  /** plain: no profiler; allocated: every allocation sampled; survivors: only objects that outlived the young generation. */
+  readonly variant: 'plain' | 'allocated' | 'survivors';
+  /** Node/V8 flags the target ran with beyond the suite's (`--gc-flags`), '' for none. */
+  readonly nodeFlags?: string;
+  readonly scenario: string;
+  readonly title: string;
+  readonly target: TargetKind;
+  readonly result: StepResult;
+  /** Ticks the publisher sent in the window (what the target received, barring drops). */
+  readonly ticksIn: number;
+  readonly allocation?: { readonly totalBytes: number; readonly sites: readonly AllocationSite[]; readonly byCaller: readonly AllocationSite[] };
+  readonly traceReasons: readonly { readonly collector: string; readonly reason: string; readonly count: number; readonly totalMs: number }[];
+  readonly files: { readonly trace: string; readonly heap?: string };
+}
+
+/** The `--gc` tables: collections per second by kind, bytes allocated per tick by site. */
+export function formatGc(runs: readonly GcRun[]): string {
+  const parts: string[] = ['### Garbage collection and allocation (`--gc`)'];
+  parts.push(
+    markdownTable(
+      [
+        { header: 'scenario' },
+        { header: 'target' },
+        { header: 'run' },
+        { header: 'p99 ms', right: true },
+        { header: 'p99.9 ms', right: true },
+        { header: 'CPU %', right: true },
+        { header: 'scavenges/s', right: true },
+        { header: 'mark-compacts/s', right: true },
+        { header: 'mark-compact ms/s', right: true },
+        { header: 'longest pause ms', right: true },
+        { header: 'allocated KB/s', right: true },
+        { header: 'allocated B/tick in', right: true },
+        { header: 'external MB', right: true },
+      ],
+      runs.map((r) => {
+        const s = r.result.windowS;
+        const g = r.result.diag?.gc;
+        const bytes = r.allocation?.totalBytes ?? NaN;
+        return [
+          r.scenario,
+          r.target,
+          `${r.variant}${r.nodeFlags ? ` ${r.nodeFlags}` : ''}`,
+          f(r.result.p99Ms),
+          f(r.result.p999Ms),
+          f(r.result.cpuPct, 1),
+          g ? f(g.minor / s, 1) : '–',
+          g ? f(g.major / s, 2) : '–',
+          g ? f(g.majorMs / s, 1) : '–',
+          g ? f(g.maxPauseMs) : '–',
+          int(bytes / 1024 / s),
+          int(bytes / r.ticksIn),
+          f((r.result.diag?.externalBytes ?? NaN) / 2 ** 20, 1),
+        ];
+      }),
+    ),
+    'Counts from a `PerformanceObserver` on `gc` entries over the window; allocation from V8\'s sampling heap profiler ' +
+      'over the same window, counting objects collected since (so it is what was allocated, not what survived; sampled, ' +
+      'so small sites are approximate). B/tick in: bytes allocated in the window ÷ ticks the target received in it.',
+  );
+  for (const r of runs) {
+    if (r.traceReasons.length > 0) {
+      parts.push(
+        `#### ${r.scenario} ${r.target}${r.nodeFlags ? ` ${r.nodeFlags}` : ''}: \`--trace-gc\` over the whole process life (${r.files.trace})`,
+        markdownTable(
+          [{ header: 'collector' }, { header: 'reason' }, { header: 'count', right: true }, { header: 'total ms', right: true }],
+          r.traceReasons.slice(0, 8).map((t) => [t.collector, t.reason, int(t.count), f(t.totalMs, 1)]),
+        ),
+      );
+    }
+    if (r.allocation) {
+      const rows = (list: readonly AllocationSite[]): string[][] => list.map((a) => [`\`${a.site}\``, `${a.pct.toFixed(1)}%`, int(a.bytes / r.ticksIn)]);
+      const cols = [{ header: 'site' }, { header: 'share', right: true }, { header: 'B/tick in', right: true }];
+      parts.push(
+        `#### ${r.scenario} ${r.target}, ${r.variant === 'survivors' ? 'objects that outlived the young generation' : 'every allocation'}, by the allocating function (${r.files.heap ?? ''})`,
+        markdownTable(cols, rows(r.allocation.sites)),
+        `#### ${r.scenario} ${r.target}, ${r.variant === 'survivors' ? 'objects that outlived the young generation' : 'every allocation'}, by the nearest project function on the stack`,
+        markdownTable(cols, rows(r.allocation.byCaller)),
+      );
+    }
+  }
+  return parts.join('\n\n');
+}
+
+/** Scenario 8's table: each target, with memory per key and the timed 5,000-key subscribe. */
+export function formatExchange(runs: readonly ExchangeRun[]): string {
+  const floor = runs.find((r) => r.target === 'floor');
+  const first = runs[0];
+  if (!first) return '';
+  const rows = runs.map((r) => {
+    const res = r.result;
+    const p = r.probe;
+    return [
+      r.target === 'proxy' ? `proxy (throttle ${r.throttleMs})` : 'floor',
+      int(res.connections),
+      int(res.ingestPerS),
+      int(res.deliveredPerS),
+      pct(res.deliveredRatio),
+      int(res.gaps),
+      f(res.p50Ms),
+      f(res.p99Ms),
+      f(res.p999Ms),
+      f(res.maxMs),
+      f(res.cpuPct, 1),
+      f(res.sysPct, 1),
+      f(res.cpuUsPerMsg),
+      r.target === 'proxy' && floor ? x(res.cpuPct / floor.result.cpuPct) : '',
+      `${f(r.rssIdleMB, 0)} → ${f(r.rssUniverseMB, 0)} → ${f(res.rssMB, 0)}`,
+      `${int(r.rssPerKeyB)} / ${int(r.heapPerKeyB)}`,
+      f(r.connectS, 1),
+      p ? f(p.replyMs, 1) : r.probeError ? 'failed' : '–',
+      p ? (r.target === 'floor' ? 'none kept' : Number.isFinite(p.snapshotsMs) ? `${f(p.snapshotsMs, 1)} (${int(p.stampedBefore ?? NaN)})` : `not all: ${int(p.snapshots)}/${int(r.probeKeys)}`) : '–',
+    ];
+  });
+  return [
+    `### Scenario ${first.title}`,
+    markdownTable(
+      [
+        { header: 'target' },
+        { header: 'conns', right: true },
+        { header: 'ingest/s', right: true },
+        { header: 'delivered/s', right: true },
+        { header: 'deliv/exp', right: true },
+        { header: 'seq gaps', right: true },
+        { header: 'p50 ms', right: true },
+        { header: 'p99 ms', right: true },
+        { header: 'p99.9 ms', right: true },
+        { header: 'max ms', right: true },
+        { header: 'CPU %', right: true },
+        { header: 'of which kernel %', right: true },
+        { header: 'CPU µs/msg', right: true },
+        { header: 'CPU ÷ floor', right: true },
+        { header: 'RSS MB idle → universe → end', right: true },
+        { header: 'B/key RSS / heap', right: true },
+        { header: 'connect all s', right: true },
+        { header: `${int(first.probeKeys)}-key subscribe: reply ms`, right: true },
+        { header: 'all keys answered ms (of which snapshots)', right: true },
+      ],
+      rows,
+    ),
+    `The universe (${int(first.universe)} keys, Quote) is published once before any client connects; B/key is ` +
+      '(RSS, and V8 heap, after a full GC with the universe held − the same before it) ÷ keys. The floor keeps nothing ' +
+      'per key nobody holds and sends no snapshots, so its B/key is what its process grows by anyway and its timed subscribe ' +
+      'is the reply alone. The timed subscribe runs after the window, on one more connection, while the feed goes on: ' +
+      'from sending it to its reply, and until every one of its keys had its first `market_data` frame — its snapshot, or a ' +
+      'newer tick where slow-client conflation replaced it (in brackets: how many of those first frames were snapshots, ' +
+      'published before the subscribe). ' +
+      'Expected deliveries count, per group of keys, how many clients hold each key on average, so in a short window ' +
+      '(where not every key of a 1/s group ticks) deliv/exp can stray from 100% by a fraction of a percent.',
+  ].join('\n\n');
+}
+
+/** Scenario 9's table: the proxy with `--zmq-subscribe all` and `interest` in the same run. */
+export function formatInterest(runs: readonly InterestRun[]): string {
+  const first = runs[0];
+  if (!first) return '';
+  const all = runs.find((r) => r.mode === 'all')?.result;
+  const lines: string[] = [`### Scenario ${first.title}`];
+  for (const r of runs.filter((r) => r.skipped)) lines.push(`\`--zmq-subscribe ${r.mode}\`: skipped — ${r.skipped}.`);
+  const ran = runs.filter((r) => r.result);
+  if (ran.length > 0) {
+    lines.push(
+      markdownTable(
+        [
+          { header: 'proxy' },
+          { header: 'subscriptions at the publishers', right: true },
+          { header: 'conns', right: true },
+          { header: 'sent/s (all keys)', right: true },
+          { header: 'delivered/s', right: true },
+          { header: 'deliv/exp', right: true },
+          { header: 'p99 ms', right: true },
+          { header: 'p99.9 ms', right: true },
+          { header: 'CPU %', right: true },
+          { header: 'of which kernel %', right: true },
+          { header: 'CPU ÷ all', right: true },
+          { header: 'RSS MB', right: true },
+          { header: 'gen CPU %', right: true },
+        ],
+        ran.map((r) => {
+          const res = r.result as StepResult;
+          const subs = r.subscriptions;
+          return [
+            `--zmq-subscribe ${r.mode}`,
+            subs ? (subs.everything > 0 ? `everything (${int(subs.subscribed)})` : int(subs.subscribed)) : '–',
+            int(res.connections),
+            int(res.ingestPerS),
+            int(res.deliveredPerS),
+            pct(res.deliveredRatio),
+            f(res.p99Ms),
+            f(res.p999Ms),
+            f(res.cpuPct, 1),
+            f(res.sysPct, 1),
+            all && r.mode !== 'all' ? x(res.cpuPct / all.cpuPct) : '',
+            f(res.rssMB, 0),
+            f(res.publisherCpuPct, 0),
+          ];
+        }),
+      ),
+      `Clients hold ${int(first.heldKeys)} keys (every ${Math.round(1 / first.share)}th key of the universe, each ` +
+        'held by exactly one client). The publishers are XPUBs: libzmq sends a topic only to a SUB that subscribed to it, ' +
+        'so with `interest` the proxy receives only held keys. sent/s counts what the publishers offered (every ticking key), ' +
+        'not what reached the proxy.',
+    );
+  }
+  return lines.join('\n\n');
 }

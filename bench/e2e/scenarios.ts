@@ -174,7 +174,6 @@ async function connectAll(session: Session, sub: Subscription): Promise<void> {
   if (c.failed > 0) throw new Error(`${c.failed} of ${session.spec.connections} connections failed: ${c.errors.join('; ')}`);
 }
 
-/** Runs one plain scenario on one target. */
 /** A lever to try on one run (see `--levers`). */
 export interface LeverOptions {
   readonly floorVariant?: FloorVariant;
@@ -184,11 +183,19 @@ export interface LeverOptions {
   readonly zmqEngine?: ZmqEngine;
 }
 
-export async function runScenario(def: ScenarioDef, target: TargetKind, scale: Scale, profileDir?: string, lever: LeverOptions = {}): Promise<ScenarioRun> {
+/** Runs one plain scenario on one target. */
+export async function runScenario(
+  def: ScenarioDef,
+  target: TargetKind,
+  scale: Scale,
+  profileDir?: string,
+  lever: LeverOptions = {},
+  extra: Partial<Pick<SessionSpec, 'diag' | 'targetNodeFlags' | 'targetStdoutFile'>> = {},
+): Promise<ScenarioRun> {
   const throttleMs = THROTTLE_MS;
   const step: StepSpec = { groups: def.groups, settleMs: scale.settleMs, measureMs: scale.measureMs, drainMs: scale.drainMs };
-  const lifetime = 60_000 + scale.settleMs + scale.measureMs + scale.drainMs;
-  const spec = { ...sessionSpec(target, throttleMs, def.connections, lifetime, profileDir), ...lever };
+  const lifetime = 120_000 + scale.settleMs + scale.measureMs + scale.drainMs;
+  const spec = { ...sessionSpec(target, throttleMs, def.connections, lifetime, profileDir), ...lever, ...extra };
   const result = await withSession(spec, async (s) => {
     await connectAll(s, def.sub);
     return s.step(step);

@@ -6,9 +6,11 @@
  * the publisher really sent.
  */
 import type { ZmqEngine } from '../../src/ingest/zmq';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClientReport, ConnectRequest } from './client';
-import { API_KEY, type BenchMode, nowNs, sleep } from './common';
+import type { ClientReport, ConnectRequest, ProbeReport, ProbeRequest } from './client';
+import { API_KEY, type BenchMode, type IpcMessage, nowNs, sleep } from './common';
+import type { DiagReport } from './diagnostics';
 import { type TickGroup } from './feed';
 import { LatencyHistogram } from './histogram';
 import { Child, cpuSplitUs, cpuUs, freePort, machineCpuUs, rssBytes } from './procs';
@@ -43,6 +45,19 @@ export interface SessionSpec {
    * rates are as with one; more than one lets a ramp outrun what one Node publisher can send.
    */
   readonly publishers?: number;
+  /** Extra node flags for the target (e.g. `--trace-gc`), after the suite's own. */
+  readonly targetNodeFlags?: readonly string[];
+  /** Where the target's stdout goes (a file, e.g. for `--trace-gc` lines); the suite's stdout otherwise. */
+  readonly targetStdoutFile?: string;
+  /**
+   * Measure the target's garbage collections in every window and, with `heapProfileFile`, sample
+   * its allocations there (see diagnostics.ts). `heapProfileFile` gets the step's number appended.
+   */
+  readonly diag?: { readonly heapProfileFile?: string; readonly samplingIntervalBytes?: number; readonly survivorsOnly?: boolean };
+  /** Extra fields for the proxy launcher's config (see launcher.ts `LauncherConfig`). */
+  readonly launcher?: Readonly<Record<string, unknown>>;
+  /** Publishers report ready before the target subscribes (a target that subscribes by interest). */
+  readonly publishersReadyWithoutSubscription?: boolean;
 }
 
 /** What every connection subscribes to. */
@@ -52,6 +67,8 @@ export interface Subscription {
   readonly depth: number;
   /** Batched delivery (`set_options` `batch_ms`) on every connection. */
   readonly batchMs?: number;
+  /** Connection k subscribes to `perConnection[k]` instead of `symbols`. */
+  readonly perConnection?: readonly (readonly number[])[];
 }
 
 export interface StepSpec {
@@ -60,6 +77,11 @@ export interface StepSpec {
   readonly measureMs: number;
   /** Time after the window for late frames of the window to arrive. Shorter than the next settle. */
   readonly drainMs: number;
+  /**
+   * Per group, how many connections hold each of its keys on average, when connections hold
+   * different keys; every connection holds every key otherwise.
+   */
+  readonly holders?: readonly number[];
 }
 
 /** Figures of one measured window. */
@@ -105,21 +127,32 @@ export interface StepResult {
   readonly clientsClosed: number;
   /** Everything else the machine ran during the window (other users' work), in % of one core. */
   readonly othersCorePct: number;
+  /** Latency percentile 99.9, ms. */
+  readonly p999Ms: number;
   /** The proxy's own counters at the end of the window (proxy only). */
   readonly proxyStats?: Record<string, unknown>;
+  /** Garbage collections and the allocation profile of the window, when the session asked (`diag`). */
+  readonly diag?: DiagReport;
 }
 
 const HERE = __dirname;
 const READY_MS = 20_000;
 
 /** How many deliveries the window should have per connection, given what was sent. */
-export function expectedPerConnection(target: TargetKind, throttleMs: number, groups: readonly TickGroup[], sent: readonly number[], windowS: number): number {
+export function expectedPerConnection(
+  target: TargetKind,
+  throttleMs: number,
+  groups: readonly TickGroup[],
+  sent: readonly number[],
+  windowS: number,
+  weights?: readonly number[],
+): number {
   let total = 0;
   groups.forEach((g, i) => {
     const n = sent[i] ?? 0;
     const throttled = target === 'proxy' && throttleMs > 0 && 1000 / g.ratePerKey < throttleMs;
     // A key ticking faster than the window gets its leading tick and then one per window.
-    total += throttled ? Math.min(n, g.keys * windowS * (1000 / throttleMs)) : n;
+    total += (throttled ? Math.min(n, g.keys * windowS * (1000 / throttleMs)) : n) * (weights?.[i] ?? 1);
   });
   return total;
 }
@@ -145,6 +178,8 @@ export class Session {
   private batched = false;
   /** RSS of the target before any client connected. */
   readonly idleRssBytes: number;
+  /** What the target said when it was ready (the proxy launcher names the options it supports). */
+  targetInfo: IpcMessage = {};
 
   private constructor(
     readonly spec: SessionSpec,
@@ -167,27 +202,87 @@ export class Session {
     const zmqEndpoint = `tcp://127.0.0.1:${await freePort()}`;
     const execArgv = ['--expose-gc'];
     if (spec.profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${spec.profileDir}`, '--cpu-prof-interval=200');
+    execArgv.push(...(spec.targetNodeFlags ?? []));
     const common = { port: wsPort, zmqBind: zmqEndpoint, apiKey: API_KEY, maxLifetimeMs: spec.maxLifetimeMs };
+    const stdout = spec.targetStdoutFile === undefined ? undefined : openSync(spec.targetStdoutFile, 'a');
     const target =
       spec.target === 'proxy'
-        ? new Child('proxy', join(HERE, 'launcher.js'), { ...common, throttleMs: spec.throttleMs, zmqReadIntervalMs: spec.zmqReadIntervalMs, zmqEngine: spec.zmqEngine }, execArgv)
-        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain', zmtp: spec.floorZmtp === true }, execArgv);
+        ? new Child(
+            'proxy',
+            join(HERE, 'launcher.js'),
+            { ...common, throttleMs: spec.throttleMs, zmqReadIntervalMs: spec.zmqReadIntervalMs, zmqEngine: spec.zmqEngine, ...spec.launcher },
+            execArgv,
+            stdout,
+          )
+        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain', zmtp: spec.floorZmtp === true }, execArgv, stdout);
+    // The child holds its own copy of the descriptor.
+    if (stdout !== undefined) closeSync(stdout);
     const clients = Array.from(
       { length: spec.clientProcs },
       (_, i) => new Child(`client${i}`, join(HERE, 'client.js'), { maxLifetimeMs: spec.maxLifetimeMs }),
     );
     const publishers = Array.from(
       { length: spec.publishers ?? 1 },
-      (_, i) => new Child(`publisher${i}`, join(HERE, 'publisher.js'), { endpoint: zmqEndpoint, maxLifetimeMs: spec.maxLifetimeMs }),
+      (_, i) =>
+        new Child(`publisher${i}`, join(HERE, 'publisher.js'), {
+          endpoint: zmqEndpoint,
+          maxLifetimeMs: spec.maxLifetimeMs,
+          readyWithoutSubscription: spec.publishersReadyWithoutSubscription === true,
+        }),
     );
     const all = [target, ...publishers, ...clients];
+    let ready: IpcMessage[];
     try {
-      await Promise.all(all.map((c) => c.waitFor('ready', READY_MS)));
+      ready = await Promise.all(all.map((c) => c.waitFor('ready', READY_MS)));
     } catch (err) {
       await Promise.all(all.map((c) => c.stop('SIGKILL')));
       throw err;
     }
-    return new Session(spec, target, clients, publishers, wsPort, zmqEndpoint);
+    const session = new Session(spec, target, clients, publishers, wsPort, zmqEndpoint);
+    session.targetInfo = ready[0] ?? {};
+    return session;
+  }
+
+  /**
+   * Publishes every key of `groups` (each with `once`) over `overMs`, and returns when all are
+   * sent and the target had `settleMs` to take them in: a universe of last values before a
+   * measurement. Returns the ticks sent.
+   */
+  async preload(groups: readonly TickGroup[], overMs: number, settleMs: number): Promise<number> {
+    const atNs = nowNs() + 100e6;
+    const untilNs = atNs + (overMs + 60_000) * 1e6;
+    const plan: Plan = { id: ++this.planId, atNs, untilNs, groups, windowFromNs: atNs, windowToNs: untilNs };
+    const n = this.publishers.length;
+    await Promise.all(this.publishers.map((pub, p) => pub.request('plan', { plan: n === 1 ? plan : { ...plan, groups: shareGroups(groups, n, p) } })));
+    const want = groups.reduce((s, g) => s + g.keys, 0);
+    const deadline = Date.now() + overMs + 60_000;
+    let sent = 0;
+    await sleep(overMs + 100);
+    for (;;) {
+      const reports = await Promise.all(this.publishers.map((pub) => pub.request<PlanReport>('collect', { planId: plan.id })));
+      sent = reports.reduce((s, r) => s + r.sentInWindow.reduce((a, b) => a + b, 0), 0);
+      if (sent >= want || Date.now() > deadline) break;
+      await sleep(100);
+    }
+    this.lastWindowToNs = nowNs();
+    await sleep(settleMs);
+    return sent;
+  }
+
+  /** Subscriptions the publishers received from the target (summed over publishers). */
+  async publisherSubscriptions(): Promise<{ subscribed: number; unsubscribed: number; everything: number }> {
+    const all = await Promise.all(this.publishers.map((p) => p.request<{ subscribed: number; unsubscribed: number; everything: number }>('subscriptions')));
+    return {
+      subscribed: all.reduce((s, r) => s + r.subscribed, 0),
+      unsubscribed: all.reduce((s, r) => s + r.unsubscribed, 0),
+      everything: all.reduce((s, r) => s + r.everything, 0),
+    };
+  }
+
+  /** One extra connection (in the first client process) subscribes to `symbols` at once; timed. */
+  probe(symbols: readonly number[], snapshots: number, timeoutMs = 60_000): Promise<ProbeReport> {
+    const request: ProbeRequest = { port: this.wsPort, apiKey: API_KEY, symbols, mode: 2, depth: 5, snapshots, timeoutMs };
+    return (this.clients[0] as Child).request<ProbeReport>('probe', { request }, timeoutMs + 30_000);
   }
 
   /** Opens every connection (authenticate, and subscribe unless `sub` is undefined). */
@@ -197,11 +292,14 @@ export class Session {
     const results = await Promise.all(
       this.clients.map((c, i) => {
         const conns = Math.floor(this.spec.connections / n) + (i < this.spec.connections % n ? 1 : 0);
+        // Connection j goes to process j mod n, so every process gets a share of each kind of connection.
+        const symbolSets = sub?.perConnection?.filter((_, j) => j % n === i);
         const request: ConnectRequest = {
           port: this.wsPort,
           conns,
           apiKey: API_KEY,
           symbols: sub?.symbols ?? [],
+          symbolSets,
           mode: sub?.mode ?? 2,
           depth: sub?.depth ?? 5,
           batchMs: sub?.batchMs,
@@ -259,11 +357,15 @@ export class Session {
       const c = await counters;
       return { ...cpu, framesSent: this.batched && c.batchedUpdates !== undefined ? c.batchedUpdates : c.framesSent };
     };
-    await sleep((fromNs - nowNs()) / 1e6);
+    const diag = this.spec.diag;
+    const heapProfileFile = diag?.heapProfileFile === undefined ? undefined : `${diag.heapProfileFile.replace(/\.heapprofile$/, '')}-${plan.id}.heapprofile`;
+    await sleep((fromNs - nowNs()) / 1e6 - (diag ? 30 : 0));
+    if (diag) await this.target.request('diag-start', { heapProfileFile, samplingIntervalBytes: diag.samplingIntervalBytes, survivorsOnly: diag.survivorsOnly });
     const first = await sample();
     const during = onWindow?.(fromNs, toNs);
     await sleep((toNs - nowNs()) / 1e6);
     const last = await sample();
+    const diagReport = diag ? await this.target.request<DiagReport>('diag-stop', {}, 120_000) : undefined;
     const rss = rssBytes(pids.target);
     await during;
     await sleep(step.drainMs);
@@ -286,7 +388,10 @@ export class Session {
     for (const r of reports) hist.merge(r.latency);
     const delivered = reports.reduce((s, r) => s + r.delivered, 0);
     const connections = this.spec.connections;
-    const expected = connections * expectedPerConnection(this.spec.target, this.spec.throttleMs, step.groups, sent.sentInWindow, windowS);
+    const expected =
+      step.holders === undefined
+        ? connections * expectedPerConnection(this.spec.target, this.spec.throttleMs, step.groups, sent.sentInWindow, windowS)
+        : expectedPerConnection(this.spec.target, this.spec.throttleMs, step.groups, sent.sentInWindow, windowS, step.holders);
     const targetCpuUs = last.target - first.target;
     const ingest = sent.sentInWindow.reduce((s, n) => s + n, 0);
     return {
@@ -306,6 +411,7 @@ export class Session {
       unstamped: reports.reduce((s, r) => s + r.unstamped + r.unsupported, 0),
       p50Ms: hist.percentileUs(50) / 1000,
       p99Ms: hist.percentileUs(99) / 1000,
+      p999Ms: hist.percentileUs(99.9) / 1000,
       maxMs: hist.maxUs / 1000,
       meanMs: hist.count > 0 ? hist.sumUs / hist.count / 1000 : NaN,
       cpuPct: (targetCpuUs / wallUs) * 100,
@@ -319,6 +425,7 @@ export class Session {
       clientsClosed: reports.reduce((s, r) => s + r.closed, 0),
       othersCorePct: ((last.machine - first.machine - targetCpuUs - (last.publisher - first.publisher) - (last.clients - first.clients)) / wallUs) * 100,
       proxyStats: this.spec.target === 'proxy' ? pickStats(targetStats) : undefined,
+      diag: diagReport,
     };
   }
 

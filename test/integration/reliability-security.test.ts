@@ -139,8 +139,9 @@ describe('API keys', () => {
     // Every label and every value comes from a fixed list in code.
     expect(Object.fromEntries([...labels].map(([k, v]) => [k, [...v].sort()]))).toStrictEqual({
       mode: ['depth', 'ltp', 'quote'],
-      // The feed's rejection reasons (tickcast_feed_connections_rejected_total) are fixed in code too.
-      reason: ['auth_timeout', 'encoding', 'error', 'flood', 'frames', 'framing', 'handshake', 'heartbeat', 'json', 'mechanism', 'not_object', 'oversize', 'oversized', 'partial_bytes', 'peer_error', 'refused', 'signature', 'slow', 'socket_type', 'timeout', 'too_many_publishers', 'topic', 'version'],
+      // The feed's rejection reasons (tickcast_feed_connections_rejected_total) and the key evictions'
+      // (tickcast_key_evictions_total: idle, cap) are fixed in code too.
+      reason: ['auth_timeout', 'cap', 'encoding', 'error', 'flood', 'frames', 'framing', 'handshake', 'heartbeat', 'idle', 'json', 'mechanism', 'not_object', 'oversize', 'oversized', 'partial_bytes', 'peer_error', 'refused', 'signature', 'slow', 'socket_type', 'timeout', 'too_many_publishers', 'topic', 'version'],
       status: ['connected', 'disconnected', 'stale'],
     });
   });
