@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { build, type BuildResult, type Metafile } from 'esbuild';
+import { newestSource, ROOT } from './helpers/cliProcess';
 
 // Each test spawns Node or esbuild; leave room for a loaded machine.
 jest.setTimeout(30_000);
 
-const ROOT = join(__dirname, '..');
 const TSC = require.resolve('typescript/bin/tsc');
 
 interface Entry {
@@ -64,16 +64,6 @@ const STREAMS_API: Readonly<Record<string, string>> = {
 
 /** Server-side packages no browser entry may pull in. */
 const SERVER_ONLY = /(^|\/)node_modules\/(zeromq|ws|pino|pino-pretty|prom-client|@nats-io\/[^/]+)\//;
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 function isFresh(entry: Entry): boolean {
   const dist = join(ROOT, entry.dist);

@@ -232,7 +232,19 @@ describe('simulated market', () => {
   it('skips a backlog over a second instead of sending it in one lump', () => {
     const market = new Market({ ...BASE, symbols: 5, rate: 10 });
     market.next(T0);
-    expect(market.next(T0 + 60_000).length).toBeLessThan(5 * 3 * 2);
+    // One broker tick per instrument, stamped now: none of the minute's ~600 missed ticks.
+    const stamps = new Map<string, Set<unknown>>();
+    for (const m of market.next(T0 + 60_000)) {
+      const symbol = keyOf(m).symbol;
+      stamps.set(symbol, (stamps.get(symbol) ?? new Set()).add(payloadOf(m)['timestamp']));
+    }
+    expect(Object.fromEntries([...stamps].map(([symbol, at]) => [symbol, [...at]]))).toEqual({
+      RELIANCE: [T0 + 60_000],
+      TCS: [T0 + 60_000],
+      INFY: [T0 + 60_000],
+      NIFTY: [T0 + 60_000],
+      BTC_INR: [T0 + 60_000],
+    });
   });
 });
 

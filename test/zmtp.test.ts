@@ -5,65 +5,12 @@
  */
 import fc from 'fast-check';
 import { parseZmtpEndpoint, type ZmtpRejectReason, ZmtpSubConnection } from '../src/ingest/zmtp';
+import { command, frame, greeting, message, ping, ready, readyAs } from './helpers/zmtpWire';
 
 const SEED = 0x2a7e;
 
-// ---------------------------------------------------------------------------------------------
-// Wire bytes, written from the spec.
-
-/** A peer's 64-byte greeting: signature, version major.minor, mechanism, as-server, filler. */
-function greeting({ major = 3, minor = 1, mechanism = 'NULL', byte9 = 0x7f, first = 0xff } = {}): Buffer {
-  const g = Buffer.alloc(64);
-  g[0] = first;
-  g[8] = 0x01;
-  g[9] = byte9;
-  g[10] = major;
-  g[11] = minor;
-  g.write(mechanism, 12, 'latin1');
-  g[32] = 0; // as-server
-  return g;
-}
-
-/** One frame: short (1-byte size) up to 255 bytes, LONG (8-byte big-endian size) above. */
-function frame(flags: number, body: Buffer): Buffer {
-  if (body.length > 255) {
-    const head = Buffer.alloc(9);
-    head[0] = flags | 0x02;
-    head.writeBigUInt64BE(BigInt(body.length), 1);
-    return Buffer.concat([head, body]);
-  }
-  return Buffer.concat([Buffer.from([flags, body.length]), body]);
-}
-
-/** A command frame: `\len name` then the body. */
-function command(name: string, body: Buffer = Buffer.alloc(0)): Buffer {
-  return frame(0x04, Buffer.concat([Buffer.from([name.length]), Buffer.from(name, 'latin1'), body]));
-}
-
-/** READY with the given properties (name, value) in order. */
-function ready(props: readonly (readonly [string, string])[]): Buffer {
-  const parts = props.map(([name, value]) => {
-    const v = Buffer.from(value, 'latin1');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(v.length);
-    return Buffer.concat([Buffer.from([name.length]), Buffer.from(name, 'latin1'), len, v]);
-  });
-  return command('READY', Buffer.concat(parts));
-}
-
-const READY_PUB = ready([['Socket-Type', 'PUB']]);
-
-/** A message: every frame but the last with MORE. */
-function message(frames: readonly (string | Buffer)[]): Buffer {
-  return Buffer.concat(frames.map((f, i) => frame(i < frames.length - 1 ? 0x01 : 0x00, typeof f === 'string' ? Buffer.from(f, 'utf8') : f)));
-}
-
-/** PING: 2-byte TTL (tenths of a second) then the context. */
-function ping(ttl: number, context: Buffer): Buffer {
-  const t = Buffer.alloc(2);
-  t.writeUInt16BE(ttl);
-  return command('PING', Buffer.concat([t, context]));
-}
+// Wire bytes, written from the spec (test/helpers/zmtpWire.ts).
+const READY_PUB = readyAs('PUB');
 
 // ---------------------------------------------------------------------------------------------
 // A connection under test, recording everything it does.
@@ -123,7 +70,7 @@ function trafficHarness(maxFrameBytes?: number): Harness {
 
 /** Our greeting: signature, version 3.0, NULL, as-server 0, zero filler. */
 const OUR_GREETING = greeting({ major: 3, minor: 0 });
-const OUR_READY = ready([['Socket-Type', 'SUB']]);
+const OUR_READY = readyAs('SUB');
 const SUBSCRIBE_ALL = Buffer.from([0x00, 0x01, 0x01]);
 
 /** Bytes cut into consecutive chunks of the given sizes, cycled. */

@@ -8,7 +8,7 @@ import {
   type TickcastClientOptions,
   type TickcastStatus,
 } from '../../src/client';
-import { MiniProxy } from './miniProxy';
+import { MiniProxy } from '../helpers/miniProxy';
 
 const KEY = 'real-key';
 const tick = (ltp: number): MarketData => ({ type: 'market_data', symbol: 'RELIANCE', exchange: 'NSE', mode: 1, data: { ltp }, broker: 'mini' });

@@ -46,7 +46,8 @@ describe('batched delivery', () => {
     for (const ltp of [101, 102, 103]) await env.publish(`NSE_${sym}_QUOTE`, quoteTick(ltp));
     const { frames, ticks } = await batchedTicks(client, 3);
     expect(ticks).toStrictEqual([101, 102, 103].map((ltp, i) => marketDataFrame(sym, 'NSE', 2, quoteTick(ltp), i + 1)));
-    expect(frames).toBeLessThan(3);
+    // One window's frame, or two when the shared batch clock ticked mid-burst: never one frame per update.
+    expect([1, 2]).toContain(frames);
   });
 
   it('turns batching on from the connection URL (?batch_ms=)', async () => {

@@ -4,15 +4,12 @@
  * is installed by scripts/ensure-chromium.sh when missing (CI runs as root); this test never skips.
  * The last screen is saved to artifacts/dashboard.png.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, buildPage, ensureChromium, price } from '../helpers/chromium';
-import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
+import type { BrowserContext, Page } from 'playwright-core';
+import { buildPage, ChromiumWindow, ensureChromium, price } from '../helpers/chromium';
+import { buildCli, CliProcess } from '../helpers/cliProcess';
 import { Scope } from '../helpers/scope';
 
-const SCREENSHOT = join(ROOT, 'artifacts', 'dashboard.png');
+const SCREENSHOT = 'dashboard.png';
 /** A laptop screen. */
 const VIEWPORT = { width: 1366, height: 768 };
 /** Rows of the page's default watchlist. */
@@ -42,9 +39,9 @@ describe('the demo dashboard in Chromium', () => {
   let demo: CliProcess;
   let dashboardUrl: string;
   let apiKey: string;
+  let window: ChromiumWindow | undefined;
   let context: BrowserContext;
   let page: Page;
-  let profile: string;
 
   beforeAll(async () => {
     ensureChromium();
@@ -59,26 +56,15 @@ describe('the demo dashboard in Chromium', () => {
     [, apiKey = ''] = await demo.waitFor(/^ {2}API key: +([0-9a-f]{32})$/m);
     dashboardUrl = new URL(printedLink).origin;
     expect(printedLink).toBe(`${dashboardUrl}/#key=${apiKey}`);
-    profile = mkdtempSync(join(tmpdir(), 'tickcast-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: VIEWPORT,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    window = await ChromiumWindow.open(VIEWPORT);
+    ({ context, page } = window);
     await page.goto(printedLink);
   }, 20 * 60_000);
 
   afterAll(async () => {
     try {
-      if (page) {
-        mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
-        await page.screenshot({ path: SCREENSHOT });
-      }
+      await window?.close(SCREENSHOT);
     } finally {
-      await context?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
       await scope.close();
     }
   }, 30_000);

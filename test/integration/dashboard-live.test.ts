@@ -8,10 +8,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Publisher } from 'zeromq';
 import { formatTopic } from '../../streams';
-import { buildPage, CHROMIUM, CHROMIUM_ARGS, ensureChromium, price } from '../helpers/chromium';
+import { buildPage, ensureChromium, launchChromium, price } from '../helpers/chromium';
 import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
 import { Scope } from '../helpers/scope';
 
@@ -148,7 +148,7 @@ describe('the dashboard at every screen size, live and stale', () => {
     publisher = new PausablePublisher(started.feed);
     scope.add({ close: () => publisher.close() });
     publisher.resume();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     scope.add({ close: () => browser.close() });
     page = await browser.newPage({ viewport: VIEWPORTS[0] });
     page.on('pageerror', (err) => pageErrors.push(err.message));

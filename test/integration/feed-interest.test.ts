@@ -5,16 +5,16 @@
  * the XPUB sees for one holder, two holders, holders leaving, a late publisher and a feed restart,
  * and that the publisher filters at the source.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { XPublisher } from 'zeromq';
 import type { RawTick } from '../../streams';
 import { defaultServeConfig } from '../../src/config';
 import { type FeedSource, zmqFeedSource } from '../../src/feed';
 import type { ZmqEngine } from '../../src/ingest/zmq';
 import { Stats } from '../../src/stats';
-import { freePort } from '../helpers/feed';
+import { freePort } from '../helpers/net';
 import { ALICE } from '../helpers/proxy';
+import { ensurePyzmq } from '../helpers/pyzmq';
 import { scopes, sleep, until } from '../helpers/scope';
 
 jest.setTimeout(60_000);
@@ -23,16 +23,7 @@ const { each } = scopes();
 const WAIT_MS = 15_000;
 const GRACE_MS = 300;
 
-const pyzmq = ((): { python: string } | { error: string } => {
-  try {
-    const out = execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'ensure-pyzmq.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
-    return { python: out.trim().split('\n').pop() ?? 'python3' };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return { error: (e.stderr ?? '').trim() || e.message };
-  }
-})();
-if ('error' in pyzmq && !process.env['CI']) process.stderr.write(`feed-interest.test: skipping the pyzmq XPUB cases: ${pyzmq.error}\n`);
+const { pyzmq, runs: pyzmqRuns } = ensurePyzmq('feed-interest.test', 'the pyzmq XPUB cases');
 
 /** An XPUB publisher: what it saw (`+topic` / `-topic`, in order) and a way to publish. */
 interface Xpub {
@@ -139,7 +130,7 @@ async function sees(x: Xpub, from: number, expected: string[]): Promise<void> {
 }
 
 const ENGINES: ZmqEngine[] = ['zmtp', 'libzmq'];
-const KINDS: XpubKind[] = 'python' in pyzmq || process.env['CI'] ? ['libzmq', 'pyzmq'] : ['libzmq'];
+const KINDS: XpubKind[] = pyzmqRuns ? ['libzmq', 'pyzmq'] : ['libzmq'];
 const CASES = ENGINES.flatMap((engine) => KINDS.map((kind) => [engine, kind] as const));
 
 describe.each(CASES)('interest subscriptions: %s engine, %s XPUB', (engine, kind) => {

@@ -6,7 +6,7 @@
  */
 import { Publisher } from 'zeromq';
 import { buildCli, CliProcess } from '../helpers/cliProcess';
-import { freePort } from '../helpers/feed';
+import { freePort } from '../helpers/net';
 import { Scope, until } from '../helpers/scope';
 
 jest.setTimeout(60_000);

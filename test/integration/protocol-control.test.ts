@@ -101,7 +101,7 @@ describe('control messages', () => {
       async (text) => {
         const client = await env.connect(each);
         client.sendRaw(text);
-        expect(await client.next()).toStrictEqual({ status: 'error', code: 'INVALID_PARAMETERS', message: expect.any(String) });
+        expect(await client.next()).toStrictEqual({ status: 'error', code: 'INVALID_PARAMETERS', message: 'A message must be a JSON object such as {"action":"ping"}' });
         await expectAlive(client);
       },
     );
@@ -231,7 +231,9 @@ describe('API keys in logs', () => {
     await client.close();
     await env.proxy.close();
     const log = lines.join('');
-    expect(log.length).toBeGreaterThan(0);
+    // The attempts were logged (so the absence of keys below is not the absence of a log).
+    const events = log.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { event?: string }).event);
+    expect(events.filter((e) => e === 'auth_failed' || e === 'auth')).toStrictEqual(['auth_failed', 'auth_failed', 'auth']);
     for (const secret of [ALICE.key, BOB.key, wrong]) expect(log).not.toContain(secret);
   });
 });
@@ -269,6 +271,9 @@ describe('get_broker_info', () => {
 
 describe('control-message flood', () => {
   /** A bucket of 5 that refills one token per 100 s: exactly 5 of a burst pass. */
+  /** What a message past the burst is answered with, at `flooded()`'s rate. */
+  const RATE_LIMITED_MESSAGE = 'Too many messages: at most 0.01 per second';
+
   async function flooded(): Promise<{ client: TestClient; replies: Msg[] }> {
     const env = await startEnv(each, { controlRate: 0.01, controlBurst: 5, floodCloseS: 0.3 }, { feed: false });
     const client = await env.connect(each);
@@ -283,7 +288,7 @@ describe('control-message flood', () => {
     expect(replies.filter(ofType('pong')).map((m) => m['_pingId'])).toStrictEqual([0, 1, 2, 3, 4]);
     const limited = replies.filter(isError);
     expect(limited).toHaveLength(15);
-    for (const m of limited) expect(m).toMatchObject({ status: 'error', code: 'RATE_LIMITED', message: expect.any(String) });
+    for (const m of limited) expect(m).toMatchObject({ status: 'error', code: 'RATE_LIMITED', message: RATE_LIMITED_MESSAGE });
     for (const m of limited) expect(m['type']).toBeUndefined();
 
     // Keep flooding until the proxy gives up on us.
@@ -300,7 +305,7 @@ describe('control-message flood', () => {
   it('echoes request_id on RATE_LIMITED envelopes like on every other error', async () => {
     const { replies } = await flooded();
     expect(replies.filter(isError)).toStrictEqual(
-      Array.from({ length: 15 }, (_, k) => ({ status: 'error', code: 'RATE_LIMITED', message: expect.any(String), request_id: `q${k + 5}` })),
+      Array.from({ length: 15 }, (_, k) => ({ status: 'error', code: 'RATE_LIMITED', message: RATE_LIMITED_MESSAGE, request_id: `q${k + 5}` })),
     );
   });
 });

@@ -29,7 +29,7 @@ describe('market data', () => {
     const sym = uniq('RELIANCE');
     const client = await holder(env, sym, 2);
     await env.publish(`NSE_${sym}_QUOTE`, quoteTick(1418.4));
-    expect(await client.next(marketData(sym))).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(1418.4)));
+    expect(await client.next(marketData(sym))).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(1418.4), 1));
   });
 
   it('delivers a tick on mode M to holders of modes ≤ M, once per client, tagged with its highest held mode ≤ M', async () => {

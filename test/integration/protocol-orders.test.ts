@@ -38,8 +38,7 @@ describe('order updates', () => {
   it('answers unsubscribe_orders with the mirrored reply', async () => {
     const client = await env.login(each);
     const reply = await client.request({ action: 'unsubscribe_orders', request_id: 'r2' });
-    expect(reply).toStrictEqual({ type: 'unsubscribe_orders', status: 'success', message: expect.any(String), request_id: 'r2' });
-    expect(reply['message']).toMatch(/^Unsubscribed from order updates/);
+    expect(reply).toStrictEqual({ type: 'unsubscribe_orders', status: 'success', message: 'Unsubscribed from order updates', request_id: 'r2' });
   });
 
   it('relays an order event verbatim, typed order_update, to the subscribed connections of its user only', async () => {

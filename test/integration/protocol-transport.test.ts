@@ -179,7 +179,8 @@ describe('keepalive', () => {
     const closed = await mute.closed;
     // Terminated, not closed politely: no close frame reaches the peer.
     expect(closed.code).toBe(1006);
-    expect(pings).toBeGreaterThanOrEqual(1);
+    // One sweep pinged it, the next found no pong and cut it.
+    expect(pings).toBe(1);
     expect(lively.isOpen).toBe(true);
     expect(await lively.request({ action: 'ping' })).toMatchObject({ type: 'pong' });
   });

@@ -9,7 +9,7 @@ import { FeedPublisher } from '../helpers/feed';
 import { ALICE, BOB } from '../helpers/proxy';
 import { Scope, until } from '../helpers/scope';
 import { bookTick, quoteTick } from '../helpers/ticks';
-import { ChildProxy } from '../reliability/helpers';
+import { ChildProxy } from '../helpers/childProxy';
 
 const CYCLES = 2000;
 /**

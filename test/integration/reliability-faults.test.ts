@@ -12,7 +12,7 @@ import { ALICE, BROKER, startEnv } from '../helpers/proxy';
 import { Scope, uniq, until } from '../helpers/scope';
 import { bookTick } from '../helpers/ticks';
 import type { Msg, TestClient } from '../helpers/wsClient';
-import { ChildProxy, ChildPublisher } from '../reliability/helpers';
+import { ChildProxy, ChildPublisher } from '../helpers/childProxy';
 
 const each = new Scope();
 afterEach(() => each.close());

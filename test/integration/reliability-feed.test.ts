@@ -8,7 +8,7 @@ import { type Env, startEnv } from '../helpers/proxy';
 import { Scope, uniq } from '../helpers/scope';
 import { ltpTick } from '../helpers/ticks';
 import type { Msg, TestClient } from '../helpers/wsClient';
-import { deepJson } from '../reliability/arbitraries';
+import { deepJson } from '../helpers/arbitraries';
 
 const suite = new Scope();
 afterAll(() => suite.close());

@@ -11,8 +11,8 @@ import { ALICE, BOB, BROKER, type Env, startEnv } from '../helpers/proxy';
 import { Scope, until } from '../helpers/scope';
 import { bookTick, ltpTick, quoteTick } from '../helpers/ticks';
 import type { TestClient } from '../helpers/wsClient';
-import { clientFrame, type WireFrame } from '../reliability/arbitraries';
-import { type ConnectionModel, countHeld, type FedTick, newConnection, ProtocolModel } from '../reliability/protocolModel';
+import { clientFrame, type WireFrame } from '../helpers/arbitraries';
+import { type ConnectionModel, countHeld, type FedTick, newConnection, ProtocolModel } from '../helpers/protocolModel';
 
 const SEED = 0x7_1c4ca5;
 const RUNS = 100;

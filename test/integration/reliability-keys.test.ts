@@ -9,7 +9,8 @@ import { FeedPublisher } from '../helpers/feed';
 import { ALICE } from '../helpers/proxy';
 import { Scope, until } from '../helpers/scope';
 import { marketData, type Msg, TestClient } from '../helpers/wsClient';
-import { ChildProxy } from '../reliability/helpers';
+import { ChildProxy } from '../helpers/childProxy';
+import { scrapeMetrics } from '../helpers/metrics';
 
 const FLOOD = 300_000;
 const CAP = 20_000;
@@ -24,16 +25,7 @@ const suite = new Scope();
 afterAll(() => suite.close());
 
 /** `name{labels}` → value from the proxy's `/metrics`. */
-async function metrics(proxy: ChildProxy): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return out;
-}
+const metrics = (proxy: ChildProxy): Promise<Map<string, number>> => scrapeMetrics(`http://127.0.0.1:${proxy.port}`);
 
 async function login(proxy: ChildProxy): Promise<TestClient> {
   const client = suite.add(await TestClient.open(proxy.wsUrl));

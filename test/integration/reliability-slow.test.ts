@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { FeedPublisher } from '../helpers/feed';
 import { ALICE, startEnv } from '../helpers/proxy';
 import { Scope, sleep, until } from '../helpers/scope';
-import { ChildProxy, percentile, RawWsClient } from '../reliability/helpers';
+import { ChildProxy, percentile, RawWsClient } from '../helpers/childProxy';
 
 const SYMBOLS = 20;
 const NORMAL = 4;

@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { nestsDeeperThan } from '../../src/gateway/protocol';
 import { ControlRateLimiter } from '../../src/gateway/rateLimiter';
-import { deepJson } from './arbitraries';
-import { nestingOf } from './protocolModel';
+import { deepJson } from '../helpers/arbitraries';
+import { nestingOf } from '../helpers/protocolModel';
 
 describe('nestsDeeperThan', () => {
   it('agrees with the parsed value’s nesting for any JSON text, strings full of brackets included', () => {
