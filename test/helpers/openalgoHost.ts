@@ -2,6 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildCli, CliProcess } from './cliProcess';
+import { freePort } from './feed';
 import type { Scope } from './scope';
 
 const REPO = join(__dirname, '..', '..');
@@ -122,4 +124,47 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);
   await exited;
+}
+
+/** Tickcast run as `tickcast serve --control … --zmq-subscribe interest` beside the feed host on a stand-in OpenAlgo root. */
+export interface OpenAlgoStack {
+  readonly oa: OpenAlgoRoot;
+  readonly tickcast: CliProcess;
+  /** The running host; replace it with {@link OpenAlgoRoot.startHost} after stopping it. */
+  host: ChildProcess;
+  readonly controlEndpoint: string;
+  readonly zmqEndpoint: string;
+  readonly wsUrl: string;
+  readonly httpUrl: string;
+}
+
+/**
+ * Builds the CLI, makes a stand-in OpenAlgo root with `users`, starts its feed host and Tickcast
+ * (WebSocket/HTTP, ZeroMQ and control ports free on 127.0.0.1; `--broker fakebroker`, the stand-in's),
+ * all stopped when `scope` closes. Resolves once Tickcast listens (the host may not have answered yet).
+ */
+export async function startOpenAlgoStack(scope: Scope, users: readonly StubUser[], extraArgs: readonly string[] = []): Promise<OpenAlgoStack> {
+  buildCli();
+  const [zmqPort, controlPort, wsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const zmqEndpoint = `tcp://127.0.0.1:${zmqPort}`;
+  const controlEndpoint = `tcp://127.0.0.1:${controlPort}`;
+  const oa = new OpenAlgoRoot(scope, zmqPort, users);
+  const host = oa.startHost(controlEndpoint);
+  const tickcast = scope.add(
+    new CliProcess([
+      'serve',
+      '--port', String(wsPort),
+      '--zmq-bind', zmqEndpoint,
+      '--zmq-subscribe', 'interest',
+      '--zmq-interest-grace-ms', '100',
+      '--control', controlEndpoint,
+      '--control-timeout-ms', '5000',
+      '--control-health-interval-ms', '100',
+      '--broker', 'fakebroker',
+      '--stats-interval-s', '0',
+      ...extraArgs,
+    ]),
+  );
+  const listening = await tickcast.waitFor(/"wsUrl":"(ws:[^"]+)".*"httpUrl":"(http:[^"]+)"/, 15_000);
+  return { oa, tickcast, host, controlEndpoint, zmqEndpoint, wsUrl: listening[1] as string, httpUrl: listening[2] as string };
 }

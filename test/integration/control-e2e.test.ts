@@ -6,9 +6,8 @@
  * WebSocket clients. The steps share one Tickcast and build on each other, in order.
  */
 import type { ChildProcess } from 'node:child_process';
-import { buildCli, CliProcess } from '../helpers/cliProcess';
-import { FeedPublisher, freePort } from '../helpers/feed';
-import { describeWithPyHost, OpenAlgoRoot, type StubUser, stopProcess } from '../helpers/openalgoHost';
+import { FeedPublisher } from '../helpers/feed';
+import { describeWithPyHost, type OpenAlgoRoot, startOpenAlgoStack, type StubUser, stopProcess } from '../helpers/openalgoHost';
 import { scopes, sleep, until } from '../helpers/scope';
 import { isError, marketData, type Msg, ofType, TestClient } from '../helpers/wsClient';
 
@@ -23,7 +22,6 @@ const CAROL: StubUser = { userId: 'carol', apiKey: 'ca401c2d4e5b60718293a4b5c6d7
 
 describeWithPyHost('control-e2e.test')('Tickcast + the OpenAlgo feed host + WebSocket clients, end to end', () => {
   let oa: OpenAlgoRoot;
-  let tickcast: CliProcess;
   let host: ChildProcess;
   let controlEndpoint: string;
   let wsUrl: string;
@@ -67,29 +65,8 @@ describeWithPyHost('control-e2e.test')('Tickcast + the OpenAlgo feed host + WebS
   const okEntry = (symbol: string, mode: string): Msg => ({ symbol, exchange: 'NSE', status: 'success', mode, depth: 5, broker: 'fakebroker' });
 
   beforeAll(async () => {
-    buildCli();
-    const [zmqPort, controlPort, wsPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    zmqEndpoint = `tcp://127.0.0.1:${zmqPort}`;
-    controlEndpoint = `tcp://127.0.0.1:${controlPort}`;
-    oa = new OpenAlgoRoot(suite, zmqPort, [ALICE, BOB, CAROL]);
-    host = oa.startHost(controlEndpoint);
-    tickcast = suite.add(
-      new CliProcess([
-        'serve',
-        '--port', String(wsPort),
-        '--zmq-bind', zmqEndpoint,
-        '--zmq-subscribe', 'interest',
-        '--zmq-interest-grace-ms', '100',
-        '--control', controlEndpoint,
-        '--control-timeout-ms', '5000',
-        '--control-health-interval-ms', '100',
-        '--broker', 'fakebroker',
-        '--stats-interval-s', '0',
-      ]),
-    );
-    const listening = await tickcast.waitFor(/"wsUrl":"(ws:[^"]+)".*"httpUrl":"(http:[^"]+)"/, WAIT_MS);
-    wsUrl = listening[1] as string;
-    httpUrl = listening[2] as string;
+    const stack = await startOpenAlgoStack(suite, [ALICE, BOB, CAROL]);
+    ({ oa, host, controlEndpoint, zmqEndpoint, wsUrl, httpUrl } = stack);
   });
 
   it('is ready once the feed host answers', async () => {
