@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { buildServeConfig, ConfigError, defaultServeConfig, parseArgs, resolveOptions, SERVE_OPTIONS } from '../../src/config';
 import { ControlClient, type ControlError, controlHooks, FEED_HOST_UNAVAILABLE, parseInvalidation } from '../../src/control';
 import { type ControlMetrics, ProxyMetrics } from '../../src/metrics';
 import { Stats } from '../../src/stats';
@@ -124,5 +125,43 @@ describe('control metrics', () => {
     const names = [...new Set((await controlLines()).map((l) => l.split(/[ {]/)[0] as string))];
     expect(names.length).toBe(9);
     for (const name of names) expect(doc).toContain(`| \`${name}\` |`);
+  });
+});
+
+describe('serve --control configuration', () => {
+  const build = (argv: string[], env: Record<string, string> = {}) =>
+    buildServeConfig(resolveOptions(SERVE_OPTIONS, parseArgs(argv, SERVE_OPTIONS).raw, env), []);
+
+  it('needs no --api-key with --control, and takes its timeouts from flags or env', () => {
+    const c = build(['--control', 'tcp://127.0.0.1:5556', '--control-timeout-ms', '60000'], { TICKCAST_CONTROL_HEALTH_INTERVAL_MS: '500' });
+    expect([c.control, c.controlTimeoutMs, c.controlHealthIntervalMs, c.apiKeys]).toEqual(['tcp://127.0.0.1:5556', 60000, 500, []]);
+    expect(build([], { TICKCAST_CONTROL: 'ipc:///run/tickcast-host' }).control).toBe('ipc:///run/tickcast-host');
+  });
+
+  it('defaults to no feed host, a 5 s timeout and a 2 s health poll', () => {
+    const c = defaultServeConfig({ apiKeys: [{ key: 'k', userId: 'u', broker: 'b' }] });
+    expect([c.control, c.controlTimeoutMs, c.controlHealthIntervalMs]).toEqual([undefined, 5000, 2000]);
+    expect(defaultServeConfig({ apiKeys: [], control: 'tcp://127.0.0.1:5556' }).control).toBe('tcp://127.0.0.1:5556');
+  });
+
+  it('without --control still needs a key, and says --control is the other way', () => {
+    expect(() => build([])).toThrow(
+      new ConfigError(
+        'No API key configured: clients could not authenticate. Add one with --api-key KEY[:USER[:BROKER]], ' +
+          '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2, or verify keys through a feed host with --control ENDPOINT.',
+      ),
+    );
+  });
+
+  it.each(['tcp://127.0.0.1', 'http://127.0.0.1:5556', 'inproc://host'])('refuses --control %s, saying what an endpoint looks like', (endpoint) => {
+    expect(() => build(['--control', endpoint])).toThrow(
+      new ConfigError(`--control "${endpoint}" is not an endpoint a feed host can bind: use tcp://HOST:PORT (e.g. tcp://127.0.0.1:5556) or ipc://PATH.`),
+    );
+  });
+
+  it('refuses a timeout under 100 ms', () => {
+    expect(() => build(['--control', 'tcp://127.0.0.1:5556', '--control-timeout-ms', '10'])).toThrow(
+      new ConfigError('--control-timeout-ms (env TICKCAST_CONTROL_TIMEOUT_MS) must be at least 100, got 10.'),
+    );
   });
 });
