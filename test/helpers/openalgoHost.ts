@@ -158,7 +158,8 @@ export async function startOpenAlgoStack(scope: Scope, users: readonly StubUser[
       '--zmq-subscribe', 'interest',
       '--zmq-interest-grace-ms', '100',
       '--control', controlEndpoint,
-      '--control-timeout-ms', '5000',
+      // Argon2 per stored key on a shared CPU: verify may take seconds; a down host fails at once anyway.
+      '--control-timeout-ms', '20000',
       '--control-health-interval-ms', '100',
       '--broker', 'fakebroker',
       '--stats-interval-s', '0',
