@@ -125,6 +125,14 @@ export const SERVE_TABLE = {
     help: 'what the SUB subscribes: all = every topic; interest = only the topics some client could receive (publishers filter at the source)',
   },
   zmqInterestGraceMs: { name: 'zmq-interest-grace-ms', kind: 'int', default: 2000, min: 0, max: 600_000, help: 'with --zmq-subscribe interest: how long a topic no client needs stays subscribed, so unsubscribe/resubscribe does not flap' },
+  control: {
+    name: 'control',
+    kind: 'string',
+    arg: 'ENDPOINT',
+    help: 'endpoint a feed host binds (docs/control.md, e.g. tcp://127.0.0.1:5556): API keys are verified and subscriptions placed through it; --api-key becomes optional',
+  },
+  controlTimeoutMs: { name: 'control-timeout-ms', kind: 'int', default: 5000, min: 100, max: 600_000, help: 'with --control: how long a control request may wait for its reply (OpenAlgo: 60000, a broker adapter connecting takes that long)' },
+  controlHealthIntervalMs: { name: 'control-health-interval-ms', kind: 'int', default: 2000, min: 100, max: 600_000, help: "with --control: how often the feed host's health is polled" },
   nats: { name: 'nats', kind: 'string', arg: 'URL', help: 'take the feed from NATS (published by `tickcast bridge`) instead of ZeroMQ' },
   apiKeySpecs: { name: 'api-key', kind: 'list', arg: 'KEY[:USER[:BROKER]]', default: [], env: 'TICKCAST_API_KEYS', field: false, help: 'an API key clients authenticate with; repeatable' },
   apiKeysFile: { name: 'api-keys-file', kind: 'string', arg: 'FILE', field: false, help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}' },
@@ -320,15 +328,20 @@ export function collectApiKeys(opts: Record<string, unknown>): ApiKey[] {
 
 /**
  * Builds the frozen serve configuration from resolved options: a field per {@link SERVE_TABLE}
- * row, then the rules across options: at least one API key (demo passes the one it generates), no
+ * row, then the rules across options: at least one API key unless a feed host verifies them
+ * (`--control`; demo passes the key it generates), a `--control` endpoint that can be dialled, no
  * key twice, the ZeroMQ endpoints ({@link zmqEndpoints}), soft < hard slow-client limits.
  */
 export function buildServeConfig(opts: Record<string, unknown>, apiKeys: readonly ApiKey[]): ServeConfig {
-  if (apiKeys.length === 0) {
+  const control = opts['control'] as string | undefined;
+  if (apiKeys.length === 0 && control === undefined) {
     throw new ConfigError(
       'No API key configured: clients could not authenticate. Add one with --api-key KEY[:USER[:BROKER]], ' +
-        '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2.',
+        '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2, or verify keys through a feed host with --control ENDPOINT.',
     );
+  }
+  if (control !== undefined && !/^(tcp:\/\/.+:\d+|ipc:\/\/.+)$/.test(control)) {
+    throw new ConfigError(`--control "${control}" is not an endpoint a feed host can bind: use tcp://HOST:PORT (e.g. tcp://127.0.0.1:5556) or ipc://PATH.`);
   }
   const seen = new Set<string>();
   for (const k of apiKeys) {
@@ -379,9 +392,13 @@ export function zmqEndpoints(opts: Record<string, unknown>): { zmqBind: string |
   return { zmqBind, zmqConnect, zmqEngine };
 }
 
-/** The defaults as a config, for tests and embedding: `defaultServeConfig({ apiKeys: [...] })`. */
+/**
+ * The defaults as a config, for tests and embedding: `defaultServeConfig({ apiKeys: [...] })`, or
+ * `defaultServeConfig({ apiKeys: [], control: 'tcp://127.0.0.1:5556' })` when a feed host verifies keys.
+ */
 export function defaultServeConfig(overrides: Partial<ServeConfig> & Pick<ServeConfig, 'apiKeys'>): ServeConfig {
   const opts = resolveOptions(SERVE_OPTIONS, new Map(), {});
+  if (overrides.control !== undefined) opts['control'] = overrides.control;
   return Object.freeze({ ...buildServeConfig(opts, overrides.apiKeys), ...overrides });
 }
 

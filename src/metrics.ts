@@ -17,7 +17,31 @@ export interface MetricsSources {
   readonly feedUp: () => boolean;
   /** True while the proxy drains on shutdown. */
   readonly draining: () => boolean;
+  /** The control channel's figures, when `--control` names a feed host; its metrics are absent otherwise. */
+  readonly control?: () => ControlMetrics;
 }
+
+/** What `/metrics` shows of the control channel to a feed host (docs/control.md). */
+export interface ControlMetrics {
+  /** Requests sent to the host (verify, subscribe, unsubscribe, health, hello, invalidate). */
+  readonly requests: number;
+  /** Requests the host did not answer: not connected, or past --control-timeout-ms. */
+  readonly failures: number;
+  /** Replies dropped: malformed, or to a request already given up. */
+  readonly dropped: number;
+  /** Times every live interest was re-sent because the host restarted or came back. */
+  readonly resends: number;
+  /** (user, broker, exchange, symbol, mode) held at the host now. */
+  readonly heldKeys: number;
+  /** Whether the host answers. */
+  readonly state: 'unknown' | 'up' | 'down';
+  /** CACHE_INVALIDATE_* messages from the feed passed on to the host. */
+  readonly invalidations: number;
+  /** CACHE_INVALIDATE_* messages dropped because their payload named no user. */
+  readonly invalidationsMalformed: number;
+}
+
+const HOST_STATES = ['unknown', 'up', 'down'] as const;
 
 /** Options of {@link ProxyMetrics}. */
 export interface MetricsOptions {
@@ -196,6 +220,28 @@ export class ProxyMetrics {
         for (const status of ADAPTER_STATUSES) this.set({ status }, status === now ? 1 : 0);
       },
     });
+
+    const control = sources.control;
+    if (control) {
+      mirror('tickcast_control_requests_total', 'Requests sent to the feed host over the control channel (--control)', () => control().requests);
+      mirror('tickcast_control_failures_total', 'Control requests the feed host did not answer: not connected, or past --control-timeout-ms', () => control().failures);
+      mirror('tickcast_control_replies_dropped_total', 'Control replies dropped: malformed, or to a request already given up', () => control().dropped);
+      mirror('tickcast_control_resends_total', 'Times every live interest was re-sent to the feed host because it restarted or came back', () => control().resends);
+      mirror('tickcast_control_invalidations_total', 'CACHE_INVALIDATE_* messages from the feed passed on to the feed host', () => control().invalidations);
+      mirror('tickcast_control_invalidations_malformed_total', 'CACHE_INVALIDATE_* messages dropped because their payload named no user', () => control().invalidationsMalformed);
+      gauge('tickcast_control_held_keys', '(user, broker, exchange, symbol, mode) subscribed at the feed host now', () => control().heldKeys);
+      gauge('tickcast_control_host_up', '1 while the feed host answers the control channel', () => (control().state === 'up' ? 1 : 0));
+      new Gauge({
+        name: 'tickcast_control_host_state',
+        help: 'Feed host state: 1 for the current one (unknown until its first reply), 0 for the others',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          const now = control().state;
+          for (const state of HOST_STATES) this.set({ state }, state === now ? 1 : 0);
+        },
+      });
+    }
 
     this.withProcess = options.defaultMetrics !== false;
   }

@@ -191,7 +191,7 @@ describe('tickcast (in-process)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       'tickcast serve: No API key configured: clients could not authenticate. Add one with --api-key KEY[:USER[:BROKER]], ' +
-        '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2.\n',
+        '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2, or verify keys through a feed host with --control ENDPOINT.\n',
     );
   });
 

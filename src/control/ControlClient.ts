@@ -249,6 +249,15 @@ export class ControlClient implements KeyVerifier, Upstream {
     this.sendUnsubscribe(identity, last);
   }
 
+  /**
+   * Resolves when no request is waiting for its reply, or after `timeoutMs`: on shutdown, lets the
+   * last unsubscribes reach the host before {@link close}.
+   */
+  async settle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending.size > 0 && !this.closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
   /** Stops polling, fails what is in flight, closes the socket. */
   close(): void {
     if (this.closed) return;
