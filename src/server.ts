@@ -70,7 +70,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const { config } = options;
   const logger = options.logger ?? silentLogger();
   const stats = new Stats();
-  const feed: FeedSource = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats, logger));
+  const feed: FeedSource =
+    options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats, logger));
   if (!options.feed && !config.nats && config.zmqBind !== undefined && !isLoopbackEndpoint(config.zmqBind)) {
     logger.warn(
       { event: 'zmq_bind_exposed', endpoint: config.zmqBind },
@@ -117,7 +118,12 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const control =
     config.control === undefined
       ? undefined
-      : new ControlClient({ endpoint: config.control, timeoutMs: config.controlTimeoutMs, healthIntervalMs: config.controlHealthIntervalMs, logger });
+      : new ControlClient({
+          endpoint: config.control,
+          timeoutMs: config.controlTimeoutMs,
+          healthIntervalMs: config.controlHealthIntervalMs,
+          logger,
+        });
   const hooks =
     control &&
     controlHooks(control, {

@@ -118,7 +118,11 @@ describe('ProxyMetrics', () => {
       defaultMetrics: false,
     });
     let m = parseExposition(await metrics.text());
-    expect([m.get('tickcast_feed_stale'), m.get('tickcast_adapter_status{status="stale"}'), m.get('tickcast_adapter_status{status="connected"}')]).toEqual([1, 1, 0]);
+    expect([
+      m.get('tickcast_feed_stale'),
+      m.get('tickcast_adapter_status{status="stale"}'),
+      m.get('tickcast_adapter_status{status="connected"}'),
+    ]).toEqual([1, 1, 0]);
     expect([m.get('tickcast_feed_up'), m.get('tickcast_draining')]).toEqual([0, 1]);
     status = 'disconnected';
     m = parseExposition(await metrics.text());
@@ -134,7 +138,12 @@ describe('ProxyMetrics', () => {
     const mb = new ProxyMetrics(sources(b));
     const [ta, tb] = [parseExposition(await ma.text()), parseExposition(await mb.text())];
     expect([ta.get('tickcast_frames_sent_total'), tb.get('tickcast_frames_sent_total')]).toEqual([1, 2]);
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_cpu_user_seconds_total', 'process_resident_memory_bytes']) {
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+    ]) {
       expect(ta.has(name)).toBe(true);
       expect(tb.has(name)).toBe(true);
     }
@@ -145,13 +154,37 @@ describe('ProxyMetrics', () => {
     const labels = new Set([...text.matchAll(/\{([^}]*)\}/g)].map((match) => match[1]));
     expect([...labels].sort()).toEqual(
       [
-        'mode="ltp"', 'mode="quote"', 'mode="depth"',
-        'reason="frames"', 'reason="topic"', 'reason="encoding"', 'reason="json"', 'reason="not_object"', 'reason="error"',
-        'reason="slow"', 'reason="flood"', 'reason="oversize"', 'reason="auth_timeout"', 'reason="heartbeat"', 'reason="refused"',
-        'reason="idle"', 'reason="cap"',
-        'status="connected"', 'status="stale"', 'status="disconnected"',
-        'reason="signature"', 'reason="version"', 'reason="mechanism"', 'reason="handshake"', 'reason="socket_type"', 'reason="framing"',
-        'reason="oversized"', 'reason="peer_error"', 'reason="timeout"', 'reason="too_many_publishers"', 'reason="partial_bytes"',
+        'mode="ltp"',
+        'mode="quote"',
+        'mode="depth"',
+        'reason="frames"',
+        'reason="topic"',
+        'reason="encoding"',
+        'reason="json"',
+        'reason="not_object"',
+        'reason="error"',
+        'reason="slow"',
+        'reason="flood"',
+        'reason="oversize"',
+        'reason="auth_timeout"',
+        'reason="heartbeat"',
+        'reason="refused"',
+        'reason="idle"',
+        'reason="cap"',
+        'status="connected"',
+        'status="stale"',
+        'status="disconnected"',
+        'reason="signature"',
+        'reason="version"',
+        'reason="mechanism"',
+        'reason="handshake"',
+        'reason="socket_type"',
+        'reason="framing"',
+        'reason="oversized"',
+        'reason="peer_error"',
+        'reason="timeout"',
+        'reason="too_many_publishers"',
+        'reason="partial_bytes"',
       ].sort(),
     );
   });

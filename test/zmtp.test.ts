@@ -15,7 +15,8 @@ const READY_PUB = readyAs('PUB');
 // ---------------------------------------------------------------------------------------------
 // A connection under test, recording everything it does.
 
-type Event = { readonly kind: 'message'; readonly topic: string; readonly payload: Buffer } | { readonly kind: 'bad'; readonly frames: number };
+type Event =
+  { readonly kind: 'message'; readonly topic: string; readonly payload: Buffer } | { readonly kind: 'bad'; readonly frames: number };
 
 interface Harness {
   readonly conn: ZmtpSubConnection;
@@ -255,16 +256,29 @@ describe('ZmtpSubConnection: messages', () => {
   });
 
   it('delivers any list of messages cut into any chunks exactly, in order (property)', () => {
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.string({ unit: 'binary', minLength: 90, maxLength: 120 }));
-    const size = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 300 }) }, { weight: 1, arbitrary: fc.integer({ min: 256, max: 70_000 }) });
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+      fc.string({ unit: 'binary', minLength: 90, maxLength: 120 }),
+    );
+    const size = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: 0, max: 300 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 256, max: 70_000 }) },
+    );
     const payload = fc.tuple(size, fc.integer({ min: 0, max: 255 })).map(([n, seed]) => pattern(n, seed));
     const msg = fc.oneof(
-      { weight: 5, arbitrary: fc.tuple(text, payload).map(([topic, body]) => ({ frames: [Buffer.from(topic, 'utf8'), body] as Buffer[], topic })) },
+      {
+        weight: 5,
+        arbitrary: fc.tuple(text, payload).map(([topic, body]) => ({ frames: [Buffer.from(topic, 'utf8'), body] as Buffer[], topic })),
+      },
       { weight: 1, arbitrary: fc.array(payload, { minLength: 1, maxLength: 1 }).map((frames) => ({ frames, topic: undefined })) },
       { weight: 1, arbitrary: fc.array(payload, { minLength: 3, maxLength: 5 }).map((frames) => ({ frames, topic: undefined })) },
     );
     // Chunk sizes, cycled: 1-byte chunks, sizes around frame headers, and large ones.
-    const sizes = fc.array(fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 100_000 })), { minLength: 1, maxLength: 8 });
+    const sizes = fc.array(fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 100_000 })), {
+      minLength: 1,
+      maxLength: 8,
+    });
 
     fc.assert(
       fc.property(fc.array(msg, { maxLength: 8 }), sizes, (msgs, chunkSizes) => {
@@ -273,7 +287,9 @@ describe('ZmtpSubConnection: messages', () => {
         const stream = Buffer.concat([greeting(), READY_PUB, ...msgs.map((m) => message(m.frames))]);
         const reasons = h.pushAll(cut(stream, chunkSizes));
         const expected: Event[] = msgs.map((m) =>
-          m.frames.length === 2 ? { kind: 'message', topic: m.topic as string, payload: m.frames[1] as Buffer } : { kind: 'bad', frames: m.frames.length },
+          m.frames.length === 2
+            ? { kind: 'message', topic: m.topic as string, payload: m.frames[1] as Buffer }
+            : { kind: 'bad', frames: m.frames.length },
         );
         expect(reasons).toStrictEqual([]);
         expect(h.events).toStrictEqual(expected);

@@ -107,7 +107,11 @@ export function controlHooks(control: ControlClient, options: ControlHooksOption
       const parsed = parseInvalidation(payload);
       if (!parsed) {
         invalidationsMalformed++;
-        log.warn('control_invalidate_malformed', { topic: topic.slice(0, 120) }, 'dropped a CACHE_INVALIDATE message whose payload names no user_id');
+        log.warn(
+          'control_invalidate_malformed',
+          { topic: topic.slice(0, 120) },
+          'dropped a CACHE_INVALIDATE message whose payload names no user_id',
+        );
         return;
       }
       invalidations++;
@@ -133,7 +137,9 @@ export function parseInvalidation(payload: Uint8Array | string): { userId: strin
   if (size === 0 || size > MAX_INVALIDATE_BYTES) return undefined;
   let body: unknown;
   try {
-    body = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+    body = JSON.parse(
+      typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'),
+    );
   } catch {
     return undefined;
   }

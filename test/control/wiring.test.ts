@@ -44,22 +44,36 @@ describe('parseInvalidation', () => {
   });
 
   it('never throws, whatever the bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => parseInvalidation(bytes) === undefined || typeof parseInvalidation(bytes)?.userId === 'string'));
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        (bytes) => parseInvalidation(bytes) === undefined || typeof parseInvalidation(bytes)?.userId === 'string',
+      ),
+    );
   });
 });
 
 describe('controlHooks with the feed host down', () => {
   async function hooks(localKeys = [{ key: 'local-key-1', userId: 'ops', broker: 'zerodha' }]) {
-    const control = each.add(new ControlClient({ endpoint: `tcp://127.0.0.1:${await freePort()}`, timeoutMs: 1000, healthIntervalMs: 60_000 }));
+    const control = each.add(
+      new ControlClient({ endpoint: `tcp://127.0.0.1:${await freePort()}`, timeoutMs: 1000, healthIntervalMs: 60_000 }),
+    );
     const subscribed: string[][] = [];
-    const h = controlHooks(control, { localKeys, frameBroker: 'zerodha', subscribeTopics: (t) => subscribed.push([...t]), logger: silentLogger() });
+    const h = controlHooks(control, {
+      localKeys,
+      frameBroker: 'zerodha',
+      subscribeTopics: (t) => subscribed.push([...t]),
+      logger: silentLogger(),
+    });
     return { control, h, subscribed };
   }
 
   it('answers a local --api-key key without asking the host, and takes its user’s subscriptions as without --control', async () => {
     const { h, control } = await hooks();
     expect(await h.verifier.verify('local-key-1')).toEqual({ userId: 'ops', broker: 'zerodha' });
-    expect(await h.upstream.subscribe({ userId: 'ops', broker: 'zerodha' }, [{ exchange: 'NSE', symbol: 'INFY', mode: 1, depth: 5 }])).toEqual([{ ok: true }]);
+    expect(
+      await h.upstream.subscribe({ userId: 'ops', broker: 'zerodha' }, [{ exchange: 'NSE', symbol: 'INFY', mode: 1, depth: 5 }]),
+    ).toEqual([{ ok: true }]);
     h.upstream.unsubscribe({ userId: 'ops', broker: 'zerodha' }, [{ exchange: 'NSE', symbol: 'INFY', mode: 1, depth: 5 }]);
     expect(control.counters.requests).toBe(0);
     expect(h.adapterStatus({ userId: 'ops', broker: 'zerodha' }, 'stale')).toBe('stale');
@@ -87,7 +101,16 @@ describe('controlHooks with the feed host down', () => {
 });
 
 describe('control metrics', () => {
-  const figures: ControlMetrics = { requests: 41, failures: 3, dropped: 1, resends: 2, heldKeys: 17, state: 'down', invalidations: 5, invalidationsMalformed: 4 };
+  const figures: ControlMetrics = {
+    requests: 41,
+    failures: 3,
+    dropped: 1,
+    resends: 2,
+    heldKeys: 17,
+    state: 'down',
+    invalidations: 5,
+    invalidationsMalformed: 4,
+  };
   const proxyMetrics = (): ProxyMetrics =>
     new ProxyMetrics(
       {
@@ -102,7 +125,8 @@ describe('control metrics', () => {
       },
       { defaultMetrics: false },
     );
-  const controlLines = async (): Promise<string[]> => (await proxyMetrics().text()).split('\n').filter((l) => l.startsWith('tickcast_control_'));
+  const controlLines = async (): Promise<string[]> =>
+    (await proxyMetrics().text()).split('\n').filter((l) => l.startsWith('tickcast_control_'));
 
   it('shows the control channel’s figures read at scrape time', async () => {
     expect(await controlLines()).toEqual([
@@ -153,11 +177,16 @@ describe('serve --control configuration', () => {
     );
   });
 
-  it.each(['tcp://127.0.0.1', 'http://127.0.0.1:5556', 'inproc://host'])('refuses --control %s, saying what an endpoint looks like', (endpoint) => {
-    expect(() => build(['--control', endpoint])).toThrow(
-      new ConfigError(`--control "${endpoint}" is not an endpoint a feed host can bind: use tcp://HOST:PORT (e.g. tcp://127.0.0.1:5556) or ipc://PATH.`),
-    );
-  });
+  it.each(['tcp://127.0.0.1', 'http://127.0.0.1:5556', 'inproc://host'])(
+    'refuses --control %s, saying what an endpoint looks like',
+    (endpoint) => {
+      expect(() => build(['--control', endpoint])).toThrow(
+        new ConfigError(
+          `--control "${endpoint}" is not an endpoint a feed host can bind: use tcp://HOST:PORT (e.g. tcp://127.0.0.1:5556) or ipc://PATH.`,
+        ),
+      );
+    },
+  );
 
   it('refuses a timeout under 100 ms', () => {
     expect(() => build(['--control', 'tcp://127.0.0.1:5556', '--control-timeout-ms', '10'])).toThrow(

@@ -87,7 +87,9 @@ export class ChildProxy {
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     const ready = await new Promise<ChildReady>((resolve, reject) => {
-      child.once('message', (msg: { ready?: ChildReady }) => (msg.ready ? resolve(msg.ready) : reject(new Error(`unexpected ${JSON.stringify(msg)}`))));
+      child.once('message', (msg: { ready?: ChildReady }) =>
+        msg.ready ? resolve(msg.ready) : reject(new Error(`unexpected ${JSON.stringify(msg)}`)),
+      );
       child.once('exit', (code) => reject(new Error(`proxy child exited with ${String(code)} before it was ready:\n${stderr}`)));
     });
     const proxy = new ChildProxy(child, ready.port, ready.zmq);

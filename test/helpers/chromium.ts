@@ -32,7 +32,9 @@ export function launchChromium(): Promise<Browser> {
 export function ensureChromium(): void {
   const result = spawnSync('bash', [join(ROOT, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 15 * 60_000 });
   if (result.status !== 0) {
-    throw new Error(`scripts/ensure-chromium.sh failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
+    throw new Error(
+      `scripts/ensure-chromium.sh failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`,
+    );
   }
 }
 
@@ -55,7 +57,12 @@ export class ChromiumWindow {
 
   static async open(viewport: { width: number; height: number }): Promise<ChromiumWindow> {
     const profile = mkdtempSync(join(tmpdir(), 'tickcast-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport });
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport,
+    });
     return new ChromiumWindow(context, context.pages()[0] ?? (await context.newPage()), profile);
   }
 

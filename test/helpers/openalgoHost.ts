@@ -11,7 +11,11 @@ const REPO = join(__dirname, '..', '..');
 /** A Python with pyzmq and argon2 (installed by scripts/ensure-pyhost.sh when missing), or why there is none. */
 export const pyHost = ((): { python: string } | { error: string } => {
   try {
-    const out = execFileSync('bash', [join(REPO, 'scripts', 'ensure-pyhost.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    const out = execFileSync('bash', [join(REPO, 'scripts', 'ensure-pyhost.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 300_000,
+    });
     return { python: out.trim().split('\n').pop() ?? 'python3' };
   } catch (err) {
     const e = err as { stderr?: string; message: string };
@@ -65,8 +69,14 @@ export class OpenAlgoRoot {
     const pepper = 'p'.repeat(64);
     const db = `sqlite:///${join(this.root, 'openalgo.db')}`;
     // The host must find these in the installation's .env, not in its environment.
-    writeFileSync(join(this.root, '.env'), [`API_KEY_PEPPER='${pepper}'`, `DATABASE_URL=${db}`, 'ZMQ_HOST=127.0.0.1', `ZMQ_PORT=${zmqPort}`, ''].join('\n'));
-    const seed = users.map((u) => `a.upsert_api_key(${JSON.stringify(u.userId)}, ${JSON.stringify(u.apiKey)}); a.upsert_auth(${JSON.stringify(u.userId)}, 'token', ${JSON.stringify(u.broker)})`);
+    writeFileSync(
+      join(this.root, '.env'),
+      [`API_KEY_PEPPER='${pepper}'`, `DATABASE_URL=${db}`, 'ZMQ_HOST=127.0.0.1', `ZMQ_PORT=${zmqPort}`, ''].join('\n'),
+    );
+    const seed = users.map(
+      (u) =>
+        `a.upsert_api_key(${JSON.stringify(u.userId)}, ${JSON.stringify(u.apiKey)}); a.upsert_auth(${JSON.stringify(u.userId)}, 'token', ${JSON.stringify(u.broker)})`,
+    );
     execFileSync(this.python, ['-c', ['import sys; sys.path.insert(0, ".")', 'from database import auth_db as a', ...seed].join('\n')], {
       cwd: this.root,
       env: { ...process.env, API_KEY_PEPPER: pepper, DATABASE_URL: db },
@@ -79,7 +89,11 @@ export class OpenAlgoRoot {
     const env: NodeJS.ProcessEnv = { ...process.env, STUB_ADAPTER_LOG: this.adapterLog };
     delete env['API_KEY_PEPPER'];
     delete env['DATABASE_URL'];
-    const child = spawn(this.python, [join(REPO, 'contrib', 'openalgo', 'tickcast_host.py'), '--control', endpoint], { cwd: this.root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.python, [join(REPO, 'contrib', 'openalgo', 'tickcast_host.py'), '--control', endpoint], {
+      cwd: this.root,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -143,7 +157,11 @@ export interface OpenAlgoStack {
  * (WebSocket/HTTP, ZeroMQ and control ports free on 127.0.0.1; `--broker fakebroker`, the stand-in's),
  * all stopped when `scope` closes. Resolves once Tickcast listens (the host may not have answered yet).
  */
-export async function startOpenAlgoStack(scope: Scope, users: readonly StubUser[], extraArgs: readonly string[] = []): Promise<OpenAlgoStack> {
+export async function startOpenAlgoStack(
+  scope: Scope,
+  users: readonly StubUser[],
+  extraArgs: readonly string[] = [],
+): Promise<OpenAlgoStack> {
   buildCli();
   const [zmqPort, controlPort, wsPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const zmqEndpoint = `tcp://127.0.0.1:${zmqPort}`;
@@ -153,16 +171,25 @@ export async function startOpenAlgoStack(scope: Scope, users: readonly StubUser[
   const tickcast = scope.add(
     new CliProcess([
       'serve',
-      '--port', String(wsPort),
-      '--zmq-bind', zmqEndpoint,
-      '--zmq-subscribe', 'interest',
-      '--zmq-interest-grace-ms', '100',
-      '--control', controlEndpoint,
+      '--port',
+      String(wsPort),
+      '--zmq-bind',
+      zmqEndpoint,
+      '--zmq-subscribe',
+      'interest',
+      '--zmq-interest-grace-ms',
+      '100',
+      '--control',
+      controlEndpoint,
       // Argon2 per stored key on a shared CPU: verify may take seconds; a down host fails at once anyway.
-      '--control-timeout-ms', '20000',
-      '--control-health-interval-ms', '100',
-      '--broker', 'fakebroker',
-      '--stats-interval-s', '0',
+      '--control-timeout-ms',
+      '20000',
+      '--control-health-interval-ms',
+      '100',
+      '--broker',
+      'fakebroker',
+      '--stats-interval-s',
+      '0',
       ...extraArgs,
     ]),
   );

@@ -17,7 +17,11 @@ export type Pyzmq = { readonly python: string } | { readonly error: string };
 export function ensurePyzmq(testName: string, skipping: string): { pyzmq: Pyzmq; runs: boolean } {
   let pyzmq: Pyzmq;
   try {
-    const out = execFileSync('bash', [join(ROOT, 'scripts', 'ensure-pyzmq.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    const out = execFileSync('bash', [join(ROOT, 'scripts', 'ensure-pyzmq.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 300_000,
+    });
     pyzmq = { python: out.trim().split('\n').pop() ?? 'python3' };
   } catch (err) {
     const e = err as { stderr?: string; message: string };

@@ -48,7 +48,9 @@ export const readyAs = (socketType: string): Buffer => ready([['Socket-Type', so
 
 /** A message: every frame but the last with MORE. */
 export function message(frames: readonly (string | Buffer)[]): Buffer {
-  return Buffer.concat(frames.map((f, i) => frame(i < frames.length - 1 ? 0x01 : 0x00, typeof f === 'string' ? Buffer.from(f, 'utf8') : f)));
+  return Buffer.concat(
+    frames.map((f, i) => frame(i < frames.length - 1 ? 0x01 : 0x00, typeof f === 'string' ? Buffer.from(f, 'utf8') : f)),
+  );
 }
 
 /** PING: 2-byte TTL (tenths of a second) then the context. */

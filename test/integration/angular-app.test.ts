@@ -29,7 +29,9 @@ const PRICE = /^\d{1,3}(,\d{3})*\.\d{2}$/;
 function run(command: string, args: string[], timeoutMs: number): string {
   const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`,
+    );
   }
   return result.stdout;
 }
@@ -82,8 +84,6 @@ async function pricesMove(page: Page, before: Record<string, string>, enough: nu
   );
 }
 
-const status = (page: Page): Promise<string | null> => page.getAttribute('.status', 'data-status');
-
 describe('the Angular example app in Chromium', () => {
   const scope = new Scope();
   let window: ChromiumWindow | undefined;
@@ -98,7 +98,12 @@ describe('the Angular example app in Chromium', () => {
     ensureChromium();
     const built = run('bash', [join(ROOT, 'scripts', 'build-angular-example.sh')], 15 * 60_000);
     // The times go to the test's output, for CI's log: no test asserts on them.
-    console.log(built.split('\n').filter((l) => /^(install|build): /.test(l)).join('\n'));
+    console.log(
+      built
+        .split('\n')
+        .filter((l) => /^(install|build): /.test(l))
+        .join('\n'),
+    );
     buildCli();
     const server = await serveStatic(APP_DIST);
     scope.add({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
@@ -142,16 +147,24 @@ describe('the Angular example app in Chromium', () => {
 
   it('follows the selected index with signals: a click switches the stream', async () => {
     const live = async (): Promise<string> => (await page.textContent('app-live-price')) ?? '';
-    await page.waitForFunction(() => /^NIFTY [\d,]+\.\d{2}$/.test(document.querySelector('app-live-price')?.textContent?.trim() ?? ''), undefined, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction(
+      () => /^NIFTY [\d,]+\.\d{2}$/.test(document.querySelector('app-live-price')?.textContent?.trim() ?? ''),
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
     const nifty = price((await live()).trim().split(' ')[1]!);
     expect(nifty).toBeGreaterThan(20_000);
     expect(nifty).toBeLessThan(30_000);
     await page.click('button:has-text("BANKNIFTY")');
-    await page.waitForFunction(() => /^BANKNIFTY [\d,]+\.\d{2}$/.test(document.querySelector('app-live-price')?.textContent?.trim() ?? ''), undefined, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction(
+      () => /^BANKNIFTY [\d,]+\.\d{2}$/.test(document.querySelector('app-live-price')?.textContent?.trim() ?? ''),
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
     // Around 52,000: the BANKNIFTY stream, not NIFTY's last price under a new name.
     expect(price((await live()).trim().split(' ')[1]!)).toBeGreaterThan(45_000);
   }, 40_000);

@@ -71,7 +71,10 @@ describe('batched delivery', () => {
     expect(await plain.next(marketData(sym))).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(1), 1));
     expect(await plain.next(marketData(sym))).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(2), 2));
     const { ticks } = await batchedTicks(batching, 2);
-    expect(ticks.map((t) => [t['data']['ltp'], t['seq']])).toEqual([[1, 1], [2, 2]]);
+    expect(ticks.map((t) => [t['data']['ltp'], t['seq']])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
   });
 
   it('goes back to one frame per update with batch_ms 0', async () => {

@@ -17,10 +17,18 @@ const { suite } = scopes();
 const WAIT_MS = 15_000;
 /** Verifying a key is Argon2 over the stored keys, in the host's Python: slow on a loaded CPU. */
 const VERIFY_MS = 25_000;
-const ALICE: StubUser = { userId: 'alice', apiKey: 'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9', broker: 'fakebroker' };
+const ALICE: StubUser = {
+  userId: 'alice',
+  apiKey: 'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9',
+  broker: 'fakebroker',
+};
 const BOB: StubUser = { userId: 'bob', apiKey: 'b0b1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9', broker: 'fakebroker' };
 /** In the database too, but never asked for until the host is down: not in Tickcast's key cache. */
-const CAROL: StubUser = { userId: 'carol', apiKey: 'ca401c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f', broker: 'fakebroker' };
+const CAROL: StubUser = {
+  userId: 'carol',
+  apiKey: 'ca401c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f',
+  broker: 'fakebroker',
+};
 
 describeWithPyHost('control-e2e.test')('Tickcast + the OpenAlgo feed host + WebSocket clients, end to end', () => {
   let oa: OpenAlgoRoot;
@@ -64,7 +72,14 @@ describeWithPyHost('control-e2e.test')('Tickcast + the OpenAlgo feed host + WebS
     await sleep(100);
     return pub;
   };
-  const okEntry = (symbol: string, mode: string): Msg => ({ symbol, exchange: 'NSE', status: 'success', mode, depth: 5, broker: 'fakebroker' });
+  const okEntry = (symbol: string, mode: string): Msg => ({
+    symbol,
+    exchange: 'NSE',
+    status: 'success',
+    mode,
+    depth: 5,
+    broker: 'fakebroker',
+  });
 
   beforeAll(async () => {
     const stack = await startOpenAlgoStack(suite, [ALICE, BOB, CAROL]);
@@ -87,7 +102,11 @@ describeWithPyHost('control-e2e.test')('Tickcast + the OpenAlgo feed host + WebS
   });
 
   it('subscribes each user’s adapter once however many of its clients ask, and the ticks reach every client', async () => {
-    const replies = await Promise.all([subscribe(clients.a1, ['RELIANCE'], 2), subscribe(clients.a2, ['RELIANCE'], 2), subscribe(clients.b1, ['RELIANCE'], 2)]);
+    const replies = await Promise.all([
+      subscribe(clients.a1, ['RELIANCE'], 2),
+      subscribe(clients.a2, ['RELIANCE'], 2),
+      subscribe(clients.b1, ['RELIANCE'], 2),
+    ]);
     for (const r of replies) expect(r['subscriptions']).toEqual([okEntry('RELIANCE', 'Quote')]);
     for (const c of Object.values(clients)) {
       const tick = await c.next(marketData('RELIANCE'), WAIT_MS);
@@ -106,7 +125,14 @@ describeWithPyHost('control-e2e.test')('Tickcast + the OpenAlgo feed host + WebS
       type: 'subscribe',
       status: 'partial',
       subscriptions: [
-        { symbol: 'BADSYM', exchange: 'NSE', status: 'error', code: 'INVALID_SYMBOL', message: 'Symbol not found: NSE:BADSYM', broker: 'fakebroker' },
+        {
+          symbol: 'BADSYM',
+          exchange: 'NSE',
+          status: 'error',
+          code: 'INVALID_SYMBOL',
+          message: 'Symbol not found: NSE:BADSYM',
+          broker: 'fakebroker',
+        },
         okEntry('INFY', 'LTP'),
       ],
       message: 'Subscription processing complete',
@@ -116,10 +142,15 @@ describeWithPyHost('control-e2e.test')('Tickcast + the OpenAlgo feed host + WebS
   });
 
   it("reports the user's adapter as connected in broker_info", async () => {
-    await until(async () => {
-      const info = await clients.b1.request({ action: 'get_broker_info' }, ofType('broker_info'), WAIT_MS);
-      return info['adapter_status'] === 'connected';
-    }, "bob's adapter reported connected", WAIT_MS, 100);
+    await until(
+      async () => {
+        const info = await clients.b1.request({ action: 'get_broker_info' }, ofType('broker_info'), WAIT_MS);
+        return info['adapter_status'] === 'connected';
+      },
+      "bob's adapter reported connected",
+      WAIT_MS,
+      100,
+    );
   });
 
   it("lets nothing no client asked for cross the bus: the adapters' SUB carries subscribed topics only", async () => {
@@ -139,17 +170,27 @@ describeWithPyHost('control-e2e.test')('Tickcast + the OpenAlgo feed host + WebS
       'the held topic from the other publisher',
       WAIT_MS,
     );
-    expect(seen.filter((m) => m['type'] === 'market_data' && (m['symbol'] === 'TCS' || m['mode'] === 1) && m['symbol'] !== 'INFY')).toEqual([]);
+    expect(seen.filter((m) => m['type'] === 'market_data' && (m['symbol'] === 'TCS' || m['mode'] === 1) && m['symbol'] !== 'INFY')).toEqual(
+      [],
+    );
     expect(await metric('tickcast_keys')).toBe(2);
     expect(await metric('tickcast_feed_unsubscribed_total')).toBe(0);
   });
 
   it("unsubscribes the adapter at the user's last release only, and another user's ticks go on", async () => {
     oa.clearCalls();
-    await clients.a1.request({ action: 'unsubscribe', symbols: [{ symbol: 'RELIANCE', exchange: 'NSE' }], mode: 2 }, ofType('unsubscribe'), WAIT_MS);
+    await clients.a1.request(
+      { action: 'unsubscribe', symbols: [{ symbol: 'RELIANCE', exchange: 'NSE' }], mode: 2 },
+      ofType('unsubscribe'),
+      WAIT_MS,
+    );
     await sleep(300);
     expect(oa.callsOf('unsubscribe')).toEqual([]);
-    await clients.a2.request({ action: 'unsubscribe', symbols: [{ symbol: 'RELIANCE', exchange: 'NSE' }], mode: 2 }, ofType('unsubscribe'), WAIT_MS);
+    await clients.a2.request(
+      { action: 'unsubscribe', symbols: [{ symbol: 'RELIANCE', exchange: 'NSE' }], mode: 2 },
+      ofType('unsubscribe'),
+      WAIT_MS,
+    );
     await until(() => oa.callsOf('unsubscribe').length === 1, "alice's last unsubscribe at the adapter", WAIT_MS);
     expect(oa.callsOf('unsubscribe')).toEqual([['alice', 'RELIANCE', 2]]);
     clients.b1.drain();
@@ -202,9 +243,18 @@ describeWithPyHost('control-e2e.test')('Tickcast + the OpenAlgo feed host + WebS
     });
     const reply = await subscribe(clients.b1, ['TCS'], 1);
     expect(reply['subscriptions']).toEqual([
-      { symbol: 'TCS', exchange: 'NSE', status: 'error', code: 'FEED_HOST_UNAVAILABLE', message: 'feed host is not connected', broker: 'fakebroker' },
+      {
+        symbol: 'TCS',
+        exchange: 'NSE',
+        status: 'error',
+        code: 'FEED_HOST_UNAVAILABLE',
+        message: 'feed host is not connected',
+        broker: 'fakebroker',
+      },
     ]);
-    expect((await clients.b1.request({ action: 'get_broker_info' }, ofType('broker_info'), WAIT_MS))['adapter_status']).toBe('disconnected');
+    expect((await clients.b1.request({ action: 'get_broker_info' }, ofType('broker_info'), WAIT_MS))['adapter_status']).toBe(
+      'disconnected',
+    );
     expect(clients.b1.peek().filter(isError)).toEqual([]);
   });
 });

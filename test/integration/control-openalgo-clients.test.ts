@@ -18,8 +18,14 @@ jest.setTimeout(60_000);
 
 const { suite } = scopes();
 const WAIT_MS = 15_000;
-const ALICE: StubUser = { userId: 'alice', apiKey: 'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9', broker: 'fakebroker' };
-const SOURCE = process.env['OPENALGO_SRC'] ? join(process.env['OPENALGO_SRC'], 'frontend', 'src', 'lib', 'MarketDataManager.ts') : undefined;
+const ALICE: StubUser = {
+  userId: 'alice',
+  apiKey: 'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9',
+  broker: 'fakebroker',
+};
+const SOURCE = process.env['OPENALGO_SRC']
+  ? join(process.env['OPENALGO_SRC'], 'frontend', 'src', 'lib', 'MarketDataManager.ts')
+  : undefined;
 const describeIfSource = SOURCE && existsSync(SOURCE) ? describeWithPyHost('control-openalgo-clients.test') : describe.skip;
 if (!SOURCE) process.stderr.write('control-openalgo-clients.test: skipping: set OPENALGO_SRC to an OpenAlgo checkout to run it\n');
 
@@ -47,9 +53,29 @@ describeIfSource("OpenAlgo's MarketDataManager against Tickcast with a key from 
       '/api/websocket/config': { status: 'success', websocket_url: stack.wsUrl },
       '/api/websocket/apikey': { status: 'success', api_key: apiKey },
     };
-    const fetch = async (url: string): Promise<{ ok: boolean; json(): Promise<unknown> }> => ({ ok: url in answers, json: async () => answers[url] ?? { status: 'error' } });
+    const fetch = async (url: string): Promise<{ ok: boolean; json(): Promise<unknown> }> => ({
+      ok: url in answers,
+      json: async () => answers[url] ?? { status: 'error' },
+    });
     const module = { exports: {} as Record<string, unknown> };
-    const context = createContext({ module, exports: module.exports, fetch, WebSocket, AbortController, setTimeout, clearTimeout, setInterval, clearInterval, console, Date, JSON, Map, Set, Promise, Error });
+    const context = createContext({
+      module,
+      exports: module.exports,
+      fetch,
+      WebSocket,
+      AbortController,
+      setTimeout,
+      clearTimeout,
+      setInterval,
+      clearInterval,
+      console,
+      Date,
+      JSON,
+      Map,
+      Set,
+      Promise,
+      Error,
+    });
     runInContext(code, context);
     const manager = (module.exports['MarketDataManager'] as { getInstance(): Manager }).getInstance();
     suite.add({
@@ -66,7 +92,9 @@ describeIfSource("OpenAlgo's MarketDataManager against Tickcast with a key from 
   };
 
   beforeAll(async () => {
-    code = ts.transpileModule(readFileSync(SOURCE as string, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    code = ts.transpileModule(readFileSync(SOURCE as string, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
     stack = await startOpenAlgoStack(suite, [ALICE]);
     await until(async () => (await fetch(`${stack.httpUrl}/readyz`)).status === 200, 'the feed host to answer', WAIT_MS, 50);
   });

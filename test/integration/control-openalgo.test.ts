@@ -72,7 +72,11 @@ describeWithPyHost('control-openalgo.test')('the OpenAlgo feed host', () => {
 
   it('subscribes the adapter once however many callers, and ticks arrive for what was subscribed only', async () => {
     const { client } = await setup();
-    const answers = await Promise.all([client.subscribe(alice, [reliance]), client.subscribe(alice, [reliance]), client.subscribe(alice, [reliance])]);
+    const answers = await Promise.all([
+      client.subscribe(alice, [reliance]),
+      client.subscribe(alice, [reliance]),
+      client.subscribe(alice, [reliance]),
+    ]);
     expect(answers).toEqual([[{ ok: true }], [{ ok: true }], [{ ok: true }]]);
     await until(() => ticks.length >= 3, 'ticks from the adapter', WAIT_MS);
     expect(subCalls('subscribe')).toEqual([['alice', 'RELIANCE', 2]]);
@@ -93,7 +97,9 @@ describeWithPyHost('control-openalgo.test')('the OpenAlgo feed host', () => {
     const { client } = await setup();
     const carol = await client.verify(FAIL_KEY);
     expect(carol).toEqual({ userId: 'carol', broker: 'failbroker' });
-    expect(await client.subscribe(carol as Identity, [infy])).toEqual([{ ok: false, code: 'BROKER_INIT_ERROR', message: '401 Unauthorized: token expired' }]);
+    expect(await client.subscribe(carol as Identity, [infy])).toEqual([
+      { ok: false, code: 'BROKER_INIT_ERROR', message: '401 Unauthorized: token expired' },
+    ]);
     expect(calls().map((c) => c.call)).toEqual(['initialize', 'clear_auth_cache_for_user', 'initialize']);
     await until(() => client.adapterStatus(carol as Identity) === 'error', "the host's health to report the failure", WAIT_MS);
   });
@@ -119,7 +125,11 @@ describeWithPyHost('control-openalgo.test')('the OpenAlgo feed host', () => {
     await client.subscribe(alice, [reliance, infy]);
     await stop(host, 'SIGKILL');
     startHost(endpoint);
-    await until(() => new Set(calls().map((c) => c.pid)).size === 2 && subCalls('subscribe').length === 4, 'the re-sent subscribes', WAIT_MS);
+    await until(
+      () => new Set(calls().map((c) => c.pid)).size === 2 && subCalls('subscribe').length === 4,
+      'the re-sent subscribes',
+      WAIT_MS,
+    );
     const second = calls().filter((c) => c.pid !== calls()[0]?.pid);
     expect(second.map((c) => [c.call, c.symbol])).toEqual([
       ['initialize', undefined],
@@ -146,6 +156,8 @@ describeWithPyHost('control-openalgo.test')('the OpenAlgo feed host', () => {
     await until(() => client.status === 'down', 'the host to be seen down', WAIT_MS);
     const err = (await client.verify(GOOD_KEY).catch((e: unknown) => e)) as ControlError;
     expect(err.code).toBe(FEED_HOST_UNAVAILABLE);
-    expect(await client.subscribe(alice, [infy])).toEqual([{ ok: false, code: FEED_HOST_UNAVAILABLE, message: 'feed host is not connected' }]);
+    expect(await client.subscribe(alice, [infy])).toEqual([
+      { ok: false, code: FEED_HOST_UNAVAILABLE, message: 'feed host is not connected' },
+    ]);
   });
 });

@@ -92,7 +92,8 @@ async function pyXpub(role: 'bind' | 'connect', endpoint: string): Promise<Xpub>
   return { events, send: async (topic, payload) => void child.stdin!.write(`${topic} ${payload}\n`) };
 }
 
-const xpubOf = (kind: XpubKind): ((role: 'bind' | 'connect', endpoint: string) => Promise<Xpub>) => (kind === 'libzmq' ? libzmqXpub : pyXpub);
+const xpubOf = (kind: XpubKind): ((role: 'bind' | 'connect', endpoint: string) => Promise<Xpub>) =>
+  kind === 'libzmq' ? libzmqXpub : pyXpub;
 
 interface Started {
   readonly feed: FeedSource;
@@ -102,7 +103,11 @@ interface Started {
 }
 
 /** zmqFeedSource in interest mode, subscribed (started); stopped after the test. */
-async function startSource(engine: ZmqEngine, where: { bind?: string; connect?: string }, before?: (feed: FeedSource) => void): Promise<Started> {
+async function startSource(
+  engine: ZmqEngine,
+  where: { bind?: string; connect?: string },
+  before?: (feed: FeedSource) => void,
+): Promise<Started> {
   const config = defaultServeConfig({
     apiKeys: [ALICE],
     zmqEngine: engine,
@@ -125,7 +130,12 @@ async function startSource(engine: ZmqEngine, where: { bind?: string; connect?: 
 /** Waits until `events` holds exactly `expected` (as a set) after index `from`. */
 async function sees(x: Xpub, from: number, expected: string[]): Promise<void> {
   const want = [...expected].sort();
-  await until(() => x.events.length - from >= want.length, `the XPUB to see ${want.join(' ')} (saw ${x.events.slice(from).join(' ')})`, WAIT_MS, 10);
+  await until(
+    () => x.events.length - from >= want.length,
+    `the XPUB to see ${want.join(' ')} (saw ${x.events.slice(from).join(' ')})`,
+    WAIT_MS,
+    10,
+  );
   expect(x.events.slice(from).sort()).toStrictEqual(want);
 }
 
@@ -182,7 +192,9 @@ describe.each(CASES)('interest subscriptions: %s engine, %s XPUB', (engine, kind
     }
     await until(() => s.ticks.length === 5 && s.stats.feedUnsubscribed === 5, '5 ticks and 5 prefix matches', WAIT_MS);
     await sleep(100);
-    expect(s.ticks.map((t) => `${t.topic} ${String(t.payload)}`)).toStrictEqual(Array.from({ length: 5 }, (_, i) => `NSE_TCS_DEPTH {"i":${i}}`));
+    expect(s.ticks.map((t) => `${t.topic} ${String(t.payload)}`)).toStrictEqual(
+      Array.from({ length: 5 }, (_, i) => `NSE_TCS_DEPTH {"i":${i}}`),
+    );
     // NSE_INFY_DEPTH and NSE_TCS_LTP never crossed: had they, they would be counted here too.
     expect(s.stats.feedUnsubscribed).toBe(5);
   });

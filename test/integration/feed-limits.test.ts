@@ -66,7 +66,8 @@ class StallingPeer {
   }
 }
 
-const rejected = (m: Map<string, number>, reason: string): number => m.get(`tickcast_feed_connections_rejected_total{reason="${reason}"}`) ?? 0;
+const rejected = (m: Map<string, number>, reason: string): number =>
+  m.get(`tickcast_feed_connections_rejected_total{reason="${reason}"}`) ?? 0;
 const ltpTicks = (m: Map<string, number>): number => m.get('tickcast_ticks_received_total{mode="ltp"}') ?? 0;
 const rss = (m: Map<string, number>): number => m.get('process_resident_memory_bytes') ?? 0;
 
@@ -82,9 +83,12 @@ interface Served {
 async function serveWithPublisher(scope: Scope, flags: string[]): Promise<Served> {
   const zmqPort = await freePort();
   const proc = scope.add(
-    new CliProcess(['serve', '--port', '0', '--zmq-bind', `tcp://127.0.0.1:${zmqPort}`, '--throttle-ms', '0', '--stats-interval-s', '0', ...flags], {
-      TICKCAST_API_KEYS: 'limits-test-key',
-    }),
+    new CliProcess(
+      ['serve', '--port', '0', '--zmq-bind', `tcp://127.0.0.1:${zmqPort}`, '--throttle-ms', '0', '--stats-interval-s', '0', ...flags],
+      {
+        TICKCAST_API_KEYS: 'limits-test-key',
+      },
+    ),
   );
   await proc.waitFor(/"event":"listening"/, WAIT_MS);
   const http = proc.logLines().find((l) => l['event'] === 'listening')!['httpUrl'] as string;
@@ -135,7 +139,14 @@ describe('feed socket limits (tickcast serve, 200 stalling peers)', () => {
 
   it('past --zmq-max-publishers closes the newcomers, past --zmq-max-partial-bytes the largest holders; what is held stays under the cap', async () => {
     const cap = 32 * MiB;
-    const served = await serveWithPublisher(scope, ['--zmq-max-message-bytes', String(64 * MiB), '--zmq-max-publishers', '150', '--zmq-max-partial-bytes', String(cap)]);
+    const served = await serveWithPublisher(scope, [
+      '--zmq-max-message-bytes',
+      String(64 * MiB),
+      '--zmq-max-publishers',
+      '150',
+      '--zmq-max-partial-bytes',
+      String(cap),
+    ]);
     const before = await scrapeMetrics(served.http);
     const list = await peers(scope, served.zmqPort);
     // The real publisher is one of the 150: 51 peers are one too many.
@@ -188,17 +199,27 @@ describe('feed socket limits (libzmq engine)', () => {
     const pub = new Publisher({ linger: 0 });
     scope.add({ close: () => pub.close() });
     pub.connect(endpoint);
-    await until(async () => {
-      await pub.send(['probe', '']);
-      return topics.includes('probe:0');
-    }, 'the PUB to connect', WAIT_MS, 20);
+    await until(
+      async () => {
+        await pub.send(['probe', '']);
+        return topics.includes('probe:0');
+      },
+      'the PUB to connect',
+      WAIT_MS,
+      20,
+    );
     await pub.send(['SMALL', Buffer.alloc(1024)]);
     await pub.send(['LARGE', Buffer.alloc(1025)]);
     // libzmq drops the connection on the large frame; the PUB reconnects by itself.
-    await until(async () => {
-      await pub.send(['AFTER', Buffer.alloc(10)]);
-      return topics.includes('AFTER:10');
-    }, 'a message after the reconnect', WAIT_MS, 50);
+    await until(
+      async () => {
+        await pub.send(['AFTER', Buffer.alloc(10)]);
+        return topics.includes('AFTER:10');
+      },
+      'a message after the reconnect',
+      WAIT_MS,
+      50,
+    );
     expect(topics.filter((t) => t !== 'probe:0' && t !== 'AFTER:10')).toStrictEqual(['SMALL:1024']);
   });
 });

@@ -49,7 +49,10 @@ describe('GET /metrics after real traffic', () => {
     await env.feed.sendFrames(['NSE_X_LTP', '{}', 'extra']);
     const delivered = [await client.next(marketData(symbol)), await client.next(marketData(symbol))];
     expect(delivered.map((m) => m['data'])).toEqual([{ ltp: 101 }, { ltp: 106, volume: 10 }]);
-    await until(() => env.proxy.stats.feedDropped.frames === 1 && env.proxy.stats.feedDropped.topic === 1, 'the malformed messages to be counted');
+    await until(
+      () => env.proxy.stats.feedDropped.frames === 1 && env.proxy.stats.feedDropped.topic === 1,
+      'the malformed messages to be counted',
+    );
 
     const after = (await fetchText(`${base}/metrics`)).body;
     expect({
@@ -101,7 +104,11 @@ describe('GET /metrics after real traffic', () => {
     await env.publish('NSE_STALE_LTP', { ltp: 1 });
     await until(() => env.proxy.adapterStatus() === 'stale', 'the feed to go stale');
     const body = (await fetchText(url)).body;
-    expect([sample(body, 'tickcast_feed_stale'), sample(body, 'tickcast_adapter_status{status="stale"}'), sample(body, 'tickcast_adapter_status{status="connected"}')]).toEqual([1, 1, 0]);
+    expect([
+      sample(body, 'tickcast_feed_stale'),
+      sample(body, 'tickcast_adapter_status{status="stale"}'),
+      sample(body, 'tickcast_adapter_status{status="connected"}'),
+    ]).toEqual([1, 1, 0]);
     await env.publish('NSE_STALE_LTP', { ltp: 2 });
     await until(() => env.proxy.adapterStatus() === 'connected', 'the feed to come back');
     expect(sample((await fetchText(url)).body, 'tickcast_feed_stale')).toBe(0);

@@ -6,15 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { LastValueReader } from '../../src/nats/lastValues';
 import { keySubject } from '../../src/nats/subject';
 import type { NatsConnection } from '../../src/nats/types';
-import {
-  describeWithNats,
-  loginTo,
-  mdSubjectsOf,
-  startNode,
-  startTestBridge,
-  subscribeTo,
-  useNatsSuite,
-} from '../helpers/natsServer';
+import { describeWithNats, loginTo, mdSubjectsOf, startNode, startTestBridge, subscribeTo, useNatsSuite } from '../helpers/natsServer';
 import { sleep, until } from '../helpers/scope';
 import { bookTick, ltpTick, quoteTick } from '../helpers/ticks';
 import { marketData, type Msg, ofType, type TestClient } from '../helpers/wsClient';
@@ -37,10 +29,13 @@ describeWithNats('tickcast over NATS', () => {
 
   /** Waits until the server has every subject on the node's connection (its SUBs have arrived). */
   const subscribed = (node: { feed: { name: string } }, subjects: string[]): Promise<void> =>
-    until(async () => {
-      const have = await mdSubjectsOf(env.server, node.feed.name);
-      return subjects.every((s) => have.includes(s));
-    }, `${node.feed.name} to subscribe ${subjects.join(', ')}`);
+    until(
+      async () => {
+        const have = await mdSubjectsOf(env.server, node.feed.name);
+        return subjects.every((s) => have.includes(s));
+      },
+      `${node.feed.name} to subscribe ${subjects.join(', ')}`,
+    );
 
   /** Waits until the last-value stream holds `ltp` as the last tick of the key's subject. */
   async function stored(exchange: string, symbol: string, mode: 1 | 2 | 3, ltp: number): Promise<void> {
@@ -214,7 +209,13 @@ describeWithNats('tickcast over NATS', () => {
     const order = { user_id: 'alice', order_id: 'o-1', status: 'complete' };
     await env.publisher.send('ZERODHA_alice_orders', order);
     expect(await client.next(ofType('order_update'))).toEqual({ type: 'order_update', ...order });
-    expect(env.bridge.counters.dropped).toEqual({ ...dropped, json: dropped.json + 1, not_object: dropped.not_object + 1, topic: dropped.topic + 1, frames: dropped.frames + 1 });
+    expect(env.bridge.counters.dropped).toEqual({
+      ...dropped,
+      json: dropped.json + 1,
+      not_object: dropped.not_object + 1,
+      topic: dropped.topic + 1,
+      frames: dropped.frames + 1,
+    });
     expect(env.bridge.counters.ignored).toBe(ignored + 1);
   });
 });

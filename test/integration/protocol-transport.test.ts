@@ -12,11 +12,14 @@ describe('transport', () => {
     env = await startEnv(suite, { maxFrameBytes: 1024, throttleMs: 0 });
   });
 
-  it.each(['/', '/ws', '/some/deep/path?client=dashboard', '/healthz', '/metrics'])('accepts a connection on any URL path (%s)', async (path) => {
-    const client = await env.connect(each, path);
-    const reply = await client.request({ action: 'authenticate', api_key: ALICE.key });
-    expect(reply).toMatchObject({ type: 'auth', status: 'success' });
-  });
+  it.each(['/', '/ws', '/some/deep/path?client=dashboard', '/healthz', '/metrics'])(
+    'accepts a connection on any URL path (%s)',
+    async (path) => {
+      const client = await env.connect(each, path);
+      const reply = await client.request({ action: 'authenticate', api_key: ALICE.key });
+      expect(reply).toMatchObject({ type: 'auth', status: 'success' });
+    },
+  );
 
   it('sends nothing when a client connects', async () => {
     const client = await env.connect(each);

@@ -38,15 +38,15 @@ describe('unique-key flood', () => {
     const proxy = suite.add(await ChildProxy.spawn({ maxKeys: CAP }));
     const pub = suite.add(new FeedPublisher(proxy.zmq));
     const holder = await login(proxy);
-    expect(await holder.request({ action: 'subscribe', symbol: 'HELD', exchange: 'NSE', mode: 1 })).toMatchObject({ type: 'subscribe', status: 'success' });
+    expect(await holder.request({ action: 'subscribe', symbol: 'HELD', exchange: 'NSE', mode: 1 })).toMatchObject({
+      type: 'subscribe',
+      status: 'success',
+    });
     // Until the publisher's connection is up, what it sends is lost: resend until the holder sees it.
-    await until(
-      async () => {
-        await pub.send('NSE_HELD_LTP', { ltp: 42 });
-        return (await holder.collect(50)).some((m: Msg) => m['type'] === 'market_data');
-      },
-      'the publisher to reach the proxy',
-    );
+    await until(async () => {
+      await pub.send('NSE_HELD_LTP', { ltp: 42 });
+      return (await holder.collect(50)).some((m: Msg) => m['type'] === 'market_data');
+    }, 'the publisher to reach the proxy');
     const before = await proxy.measure();
 
     for (let i = 0; i < FLOOD; i++) await pub.send(`NSE_F${i}_LTP`, '{"ltp":1}');
@@ -62,13 +62,22 @@ describe('unique-key flood', () => {
     expect(m.get('tickcast_key_evictions_total{reason="idle"}')).toBe(0);
     expect(after.hub).toStrictEqual({ clients: 1, subscriptions: 1, symbols: CAP, heldSymbols: 1, keys: CAP });
     expect(after.rss - before.rss).toBeLessThan(RSS_GROWTH_BOUND);
-    if (process.env['TICKCAST_REPORT']) console.log({ rssBefore: before.rss, rssAfter: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed });
+    if (process.env['TICKCAST_REPORT'])
+      console.log({ rssBefore: before.rss, rssAfter: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed });
 
     // The held key still ticks to its client, and a newcomer gets its snapshot at once.
     await pub.send('NSE_HELD_LTP', { ltp: 43 });
     expect(await holder.next(marketData('HELD'))).toMatchObject({ seq: 2, data: { ltp: 43 } });
     const late = await login(proxy);
-    late.send({ action: 'subscribe', symbols: [{ symbol: 'HELD', exchange: 'NSE' }, { symbol: `F${FLOOD - 1}`, exchange: 'NSE' }, { symbol: 'F0', exchange: 'NSE' }], mode: 1 });
+    late.send({
+      action: 'subscribe',
+      symbols: [
+        { symbol: 'HELD', exchange: 'NSE' },
+        { symbol: `F${FLOOD - 1}`, exchange: 'NSE' },
+        { symbol: 'F0', exchange: 'NSE' },
+      ],
+      mode: 1,
+    });
     const snapshots = [await late.next(marketData('HELD')), await late.next(marketData(`F${FLOOD - 1}`))];
     expect(snapshots.map((s) => [s['symbol'], s['seq'], s['data']])).toStrictEqual([
       ['HELD', 2, { ltp: 43 }],

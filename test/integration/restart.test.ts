@@ -47,7 +47,10 @@ class PythonSdkModel {
   private ws: WebSocket | undefined;
   private stopped = false;
 
-  constructor(private readonly url: string, private readonly delayMs: number) {
+  constructor(
+    private readonly url: string,
+    private readonly delayMs: number,
+  ) {
     this.connect();
   }
 
@@ -178,7 +181,12 @@ describe('a restart (SIGTERM, then a new process on the same ports)', () => {
 
     const statuses: TickcastStatus[] = [];
     const clientLtps: number[] = [];
-    client = createTickcastClient({ url, apiKey: KEY, WebSocketCtor: WebSocket, backoff: { initialMs: 100, maxMs: 500, factor: 2, jitter: 0 } });
+    client = createTickcastClient({
+      url,
+      apiKey: KEY,
+      WebSocketCtor: WebSocket,
+      backoff: { initialMs: 100, maxMs: 500, factor: 2, jitter: 0 },
+    });
     subscriptions.push(client.status$.subscribe((s) => statuses.push(s)));
     subscriptions.push(client.ticks$(SYMBOL, 'NSE', 1).subscribe((t) => clientLtps.push((t.data as { ltp: number }).ltp)));
     pythonSdk = new PythonSdkModel(url, 200);

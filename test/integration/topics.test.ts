@@ -42,7 +42,12 @@ describe('topics end to end', () => {
   });
 
   it('reads every configured two-segment exchange, and a symbol with _ after one', async () => {
-    const client = await holding(['BSE_INDEX', 'SENSEX', 2], ['MCX_INDEX', 'MCXCOMPDEX', 1], ['GLOBAL_INDEX', 'DJI', 1], ['NSE_INDEX', 'NIFTY_50', 1]);
+    const client = await holding(
+      ['BSE_INDEX', 'SENSEX', 2],
+      ['MCX_INDEX', 'MCXCOMPDEX', 1],
+      ['GLOBAL_INDEX', 'DJI', 1],
+      ['NSE_INDEX', 'NIFTY_50', 1],
+    );
     await env.publish('BSE_INDEX_SENSEX_QUOTE', quoteTick(80000));
     await env.publish('MCX_INDEX_MCXCOMPDEX_LTP', ltpTick(1));
     await env.publish('GLOBAL_INDEX_DJI_LTP', ltpTick(2));

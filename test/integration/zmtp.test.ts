@@ -101,7 +101,8 @@ async function primed(send: (topic: string) => Promise<unknown>, ticks: readonly
 }
 
 const isProbe = (t: Received): boolean => t.topic.startsWith('probe');
-const payloadsOf = (ticks: readonly Received[], topic: string): string[] => ticks.filter((t) => t.topic === topic).map((t) => t.payload.toString('utf8'));
+const payloadsOf = (ticks: readonly Received[], topic: string): string[] =>
+  ticks.filter((t) => t.topic === topic).map((t) => t.payload.toString('utf8'));
 
 /** Rejects with `what` unless `promise` settles within `ms`. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -408,7 +409,9 @@ describe('ZmqFeed on the zmtp engine: raw and hostile peers', () => {
 
     raw.socket.write(Buffer.concat([message(['NSE_TCS_LTP', '{"ltp":1}']), ping(10, Buffer.from('ctx'))]));
     const pong = command('PONG', Buffer.from('ctx'));
-    expect(await raw.read(64 + OUR_READY.length + 3 + pong.length)).toStrictEqual(Buffer.concat([OUR_GREETING, OUR_READY, SUBSCRIBE_ALL, pong]));
+    expect(await raw.read(64 + OUR_READY.length + 3 + pong.length)).toStrictEqual(
+      Buffer.concat([OUR_GREETING, OUR_READY, SUBSCRIBE_ALL, pong]),
+    );
     await until(() => f.ticks.length === 1, 'the raw message', WAIT_MS);
     expect(f.ticks.map((t) => [t.topic, t.payload.toString()])).toStrictEqual([['NSE_TCS_LTP', '{"ltp":1}']]);
 
@@ -445,7 +448,11 @@ describe('ZmqFeed on the zmtp engine: raw and hostile peers', () => {
 
   it.each([
     ['a valid greeting then garbage', 'framing', () => Buffer.concat([greeting(), Buffer.from('garbage!!')])],
-    ['a handshake then a frame with reserved flag bits', 'framing', () => Buffer.concat([greeting(), readyAs('PUB'), Buffer.from([0x40, 1, 0x41])])],
+    [
+      'a handshake then a frame with reserved flag bits',
+      'framing',
+      () => Buffer.concat([greeting(), readyAs('PUB'), Buffer.from([0x40, 1, 0x41])]),
+    ],
     ['greeting version 2.0', 'version', () => greeting({ major: 2, minor: 0 })],
     ['the PLAIN mechanism', 'mechanism', () => greeting({ mechanism: 'PLAIN' })],
     ['the CURVE mechanism', 'mechanism', () => greeting({ mechanism: 'CURVE' })],
@@ -475,7 +482,10 @@ describe('ZmqFeed on the zmtp engine: raw and hostile peers', () => {
   it("drops a peer that does not finish the handshake in time ('timeout')", async () => {
     const port = await freePort();
     const rejects: string[] = [];
-    const sub = new ZmtpSubscriber({ message: () => undefined, badMessage: () => undefined }, { handshakeTimeoutMs: 300, onReject: (reason) => rejects.push(reason) });
+    const sub = new ZmtpSubscriber(
+      { message: () => undefined, badMessage: () => undefined },
+      { handshakeTimeoutMs: 300, onReject: (reason) => rejects.push(reason) },
+    );
     each.add(sub);
     expect(await sub.bind(`tcp://127.0.0.1:${port}`)).toBe(`tcp://127.0.0.1:${port}`);
     const raw = new RawPeer(port);
@@ -497,7 +507,10 @@ describe('ZmqFeed on the zmtp engine: raw and hostile peers', () => {
     const port = await freePort();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     const rejects: { reason: string; peer: string }[] = [];
-    const sub = new ZmtpSubscriber({ message: () => undefined, badMessage: () => undefined }, { onReject: (reason, peer) => rejects.push({ reason, peer }) });
+    const sub = new ZmtpSubscriber(
+      { message: () => undefined, badMessage: () => undefined },
+      { onReject: (reason, peer) => rejects.push({ reason, peer }) },
+    );
     each.add(sub);
     sub.connect(`tcp://127.0.0.1:${port}`);
     await until(() => rejects.length >= 1, 'a rejection', WAIT_MS);
