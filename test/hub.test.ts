@@ -354,7 +354,11 @@ describe('Hub: snapshot', () => {
     const snap = (mode: Mode) => parse(hub.snapshot('NSE', 'TCS', mode) as Frame);
     expect([snap(1), snap(2), snap(3)]).toEqual([marketData(1, 3, { ltp: 3 }), marketData(2, 2, { ltp: 9 }), marketData(3, 2, big)]);
     hub.publish(depth(4));
-    expect([snap(1), snap(2), snap(3)]).toEqual([marketData(1, 4, { ltp: 4 }), marketData(2, 3, { ltp: 4 }), marketData(3, 3, depth(4).data)]);
+    expect([snap(1), snap(2), snap(3)]).toEqual([
+      marketData(1, 4, { ltp: 4 }),
+      marketData(2, 3, { ltp: 4 }),
+      marketData(3, 3, depth(4).data),
+    ]);
   });
 });
 
