@@ -119,9 +119,9 @@ class LastBytes {
   }
 }
 
-/** A store's size for `n` bytes: room for a book that grows a little, in 256-byte steps. */
+/** A store's size for `n` bytes: room for a book that grows a little, in 64-byte steps. */
 function storeSize(n: number): number {
-  return ((n + (n >> 3)) | 255) + 1;
+  return ((n + (n >> 3)) | 63) + 1;
 }
 
 /** Who holds a symbol: created with its first holder, dropped with its last. */
