@@ -144,7 +144,7 @@ const progress = (line: string): void => {
 
 /**
  * Tickcast as the server wires it: a hot raw stream → `marketTicks` → `Hub.publish` → each
- * client's `frames$` → a counter. Every client subscribes to every given key.
+ * client's deliver callback → a counter. Every client subscribes to every given key.
  */
 class TickcastRig {
   readonly raw$ = new Subject<RawTick>();
@@ -156,9 +156,9 @@ class TickcastRig {
 
   constructor(keys: readonly FeedKey[], subscribers: number, throttleMs: number, scheduler: SchedulerLike) {
     for (let c = 0; c < subscribers; c++) {
-      const client = this.hub.addClient();
       const sink = { frames: 0, bytes: 0 };
-      client.frames$.subscribe((frame) => {
+      // As the gateway does: frames handed to a callback, not through an Observable per client.
+      const client = this.hub.addClient((frame) => {
         sink.frames++;
         sink.bytes += frame.bytes.length;
       });
@@ -506,7 +506,7 @@ export function formatInProcess(results: readonly InProcessResult[], header: str
   const parts = [header];
 
   parts.push(
-    '### Pipeline: raw ticks → marketTicks → Hub.publish → client frames$, vs. naive per-client JSON',
+    '### Pipeline: raw ticks → marketTicks → Hub.publish → client deliver callback, vs. naive per-client JSON',
     markdownTable(
       [
         { header: 'keys' },

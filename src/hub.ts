@@ -7,7 +7,10 @@ export type { Frame, Slot } from './frames';
 /** A client as the hub knows it: its identity and the frames meant for it. */
 export interface HubClient {
   readonly id: number;
-  /** Every frame this client should receive, in order. Completes when the client is removed. */
+  /**
+   * Every frame this client should receive, in order. Completes when the client is removed. Emits
+   * nothing for a client added with a `deliver` callback (see {@link Hub.addClient}).
+   */
   readonly frames$: Observable<Frame>;
 }
 
@@ -62,23 +65,63 @@ class ClientState implements HubClient {
   readonly frames$ = this.subject.asObservable();
   /** symbol entry → held-mode mask */
   readonly held = new Map<SymbolEntry, number>();
-  constructor(readonly id: number) {}
+  /** Where the fan-out hands this client its frames: the caller's callback, or `frames$`. */
+  readonly deliver: (frame: Frame) => void;
+  constructor(
+    readonly id: number,
+    deliver: ((frame: Frame) => void) | undefined,
+  ) {
+    this.deliver = deliver ?? ((frame) => this.subject.next(frame));
+  }
 }
 
 /**
  * The newest tick of a symbol at mode ≥ m, as kept for snapshots (its mode is kept beside it, see
- * `SymbolEntry.lastModes`): its payload text; once a frame carrying its full data exists, that frame
- * (kept anyway, off the V8 heap; a snapshot reads the text back from its bytes, and the text itself
- * can go); or, for a tick that has no text (a re-sorted book), its data. Never the parsed tree of a
- * tick that has text: holding the object tree of every key's last tick for its lifetime made the GC
- * promote it. One value per tick, shared by every mode it is the newest of; no object is made for
- * it unless the tick has no text.
+ * `SymbolEntry.lastModes`): its payload text; once a frame carrying its full data was built, that
+ * data's bytes, copied into the symbol's reusable store for the tick's feed mode (see
+ * {@link LastBytes}); or, for a tick that has no text (a re-sorted book nobody holds), its data.
+ * Never the parsed tree of a tick that has text, and never a delivered frame: whatever is kept
+ * until the key's next tick outlives the young generation, and a frame kept that long made every
+ * Depth frame's objects and its buffer old space's to collect. One value per tick, shared by every
+ * mode it is the newest of.
  */
-type LastTick = string | Frame | LastData;
+type LastTick = string | LastBytes | LastData;
 
 /** The data of a tick that came without its text. */
 class LastData {
   constructor(readonly data: Record<string, unknown>) {}
+}
+
+/**
+ * The `data` JSON of a held symbol's newest tick of one feed mode, as UTF-8 bytes in a buffer
+ * reused tick after tick (grown to the largest seen): a tick costs a copy of its data, and the
+ * frame it was copied from dies young. Only ticks of that feed mode write it, so every `last`
+ * pointing at it means the same tick.
+ */
+class LastBytes {
+  private buf: Buffer;
+  private len = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafeSlow(storeSize(size));
+  }
+
+  /** Keeps `from[start, end)`. */
+  set(from: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafeSlow(storeSize(n));
+    from.copy(this.buf, 0, start, end);
+    this.len = n;
+  }
+
+  text(): string {
+    return this.buf.toString('utf8', 0, this.len);
+  }
+}
+
+/** A store's size for `n` bytes: room for a book that grows a little, in 64-byte steps. */
+function storeSize(n: number): number {
+  return ((n + (n >> 3)) | 63) + 1;
 }
 
 /** Who holds a symbol: created with its first holder, dropped with its last. */
@@ -94,8 +137,13 @@ interface Framing {
   readonly slots: readonly Slot[];
   /** Frame heads as bytes per tag (index mode - 1), built on the first frame of that tag. */
   readonly heads: (Buffer | undefined)[];
-  /** The frame of the newest tick of mode ≥ m tagged m (index m), once built. */
+  /**
+   * The snapshot frame of the newest tick of mode ≥ m tagged m (index m), once a subscribe built
+   * it; dropped by the next such tick. Frames built for delivery are not kept here (see LastTick).
+   */
   readonly frames: (Frame | undefined)[];
+  /** The data of the newest delivered tick of each feed mode (index mode - 1). */
+  readonly stores: (LastBytes | undefined)[];
 }
 
 /**
@@ -144,6 +192,7 @@ class SymbolEntry {
         slots: [1, 2, 3].map((mode) => ({ exchange, symbol, mode: mode as Mode })),
         heads: [undefined, undefined, undefined],
         frames: [undefined, undefined, undefined, undefined],
+        stores: [undefined, undefined, undefined],
       };
     }
     return this.framing;
@@ -196,9 +245,13 @@ export class Hub {
     this.startedAt = this.now();
   }
 
-  /** Registers a client; its frames arrive on `frames$`. */
-  addClient(): HubClient {
-    const client = new ClientState(this.nextId++);
+  /**
+   * Registers a client. Its frames are handed to `deliver` when given — one call per frame, in
+   * order, from inside {@link publish}: no Observable hop per frame per client — else they arrive on
+   * `frames$`.
+   */
+  addClient(deliver?: (frame: Frame) => void): HubClient {
+    const client = new ClientState(this.nextId++, deliver);
     this.clients.add(client);
     return client;
   }
@@ -323,10 +376,14 @@ export class Hub {
     let encoder: TickEncoder | undefined;
     let failed = 0;
     let source: Frame | undefined;
+    // This tick's frame per tag, shared by the loop's clients and kept nowhere after it.
+    let f1: Frame | undefined;
+    let f2: Frame | undefined;
+    let f3: Frame | undefined;
     for (const [client, mask] of holding.clients) {
       const tag = HIGHEST[mask & reach] as 0 | Mode;
       if (tag === 0 || (failed & bit(tag)) !== 0) continue;
-      let frame = frames[tag];
+      let frame = tag === 1 ? f1 : tag === 2 ? f2 : f3;
       if (frame === undefined) {
         encoder ??= new TickEncoder(tick, this.options);
         try {
@@ -337,17 +394,24 @@ export class Hub {
           failed |= bit(tag);
           continue;
         }
-        frames[tag] = frame;
+        if (tag === 1) f1 = frame;
+        else if (tag === 2) f2 = frame;
+        else f3 = frame;
         if (source === undefined && encoder.dataJson(tag) === encoder.builtJson()) source = frame;
       }
-      client.subject.next(frame);
+      client.deliver(frame);
     }
-    // Snapshots read the tick back from the frame that carries its full data (see LastTick):
-    // neither the payload text nor, for a re-sorted book, the parsed tree stays on the heap.
+    // Snapshots read the tick back from a copy of the data of the frame that carries it in full
+    // (see LastTick): neither the payload text, the parsed tree nor the frame stays on the heap.
     if (source !== undefined) {
-      entry.last1 = source;
-      if (m >= 2) entry.last2 = source;
-      if (m === 3) entry.last3 = source;
+      const start = source.dataStart as number;
+      const end = source.dataEnd as number;
+      let store = framing.stores[m - 1];
+      if (store === undefined) store = framing.stores[m - 1] = new LastBytes(end - start);
+      store.set(source.bytes, start, end);
+      entry.last1 = store;
+      if (m >= 2) entry.last2 = store;
+      if (m === 3) entry.last3 = store;
     }
   }
 
@@ -519,7 +583,7 @@ function lastTickOf(entry: SymbolEntry, mode: Mode): EncodableTick | undefined {
   if (last === undefined) return undefined;
   const tickMode = ((entry.lastModes >> (2 * (mode - 1))) & 3) as Mode;
   if (last instanceof LastData) return { mode: tickMode, data: last.data, json: undefined, bytes: undefined };
-  const json = typeof last === 'string' ? last : last.bytes.toString('utf8', last.dataStart, last.dataEnd);
+  const json = typeof last === 'string' ? last : last.text();
   return { mode: tickMode, data: JSON.parse(json) as Record<string, unknown>, json, bytes: undefined };
 }
 

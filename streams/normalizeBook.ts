@@ -44,20 +44,49 @@ export function isSideSorted(levels: readonly unknown[], side: Side): boolean {
   return true;
 }
 
-const byBid = (a: unknown, b: unknown): number => levelPrice(b) - levelPrice(a);
-const byAsk = (a: unknown, b: unknown): number => levelPrice(a) - levelPrice(b);
-const hasPrice = (level: unknown): boolean => Number.isFinite(levelPrice(level));
+/** Prices of the side being sorted, read once each; grown on demand, shared (no side is sorted reentrantly). */
+let prices = new Float64Array(64);
 
 /**
  * One side in book order and capped. Returns the SAME array when it was already sorted and within
  * the cap (the common case costs one pass and no allocation); otherwise a new array: levels with no
  * finite price dropped, the rest sorted (stable), the first `maxLevels` kept.
+ *
+ * The unsorted case reads each level's price once into a scratch `Float64Array` and insertion-sorts
+ * levels and prices together, keeping only the best `maxLevels` as it goes: no comparator callback
+ * (a comparator returning a price difference boxes a double per call), no intermediate arrays, and
+ * at most `maxLevels` moves per level, so an oversized side costs levels × cap, never levels².
+ * Strict comparisons keep equal prices in arrival order.
  */
 export function normalizeSide<L>(levels: readonly L[], side: Side, maxLevels: number): readonly L[] {
   if (isSideSorted(levels, side)) return levels.length > maxLevels ? levels.slice(0, maxLevels) : levels;
-  const valid = levels.filter(hasPrice);
-  valid.sort(side === 'bid' ? byBid : byAsk);
-  return valid.length > maxLevels ? valid.slice(0, maxLevels) : valid;
+  const cap = Math.min(levels.length, maxLevels);
+  if (prices.length < cap) prices = new Float64Array(cap * 2);
+  const out: L[] = [];
+  if (cap === 0) return out;
+  const bid = side === 'bid';
+  let n = 0;
+  for (let k = 0; k < levels.length; k++) {
+    const level = levels[k] as L;
+    const p = levelPrice(level);
+    if (!Number.isFinite(p)) continue;
+    let i: number;
+    if (n < cap) i = n++;
+    else {
+      // Full: a level no better than the worst kept one (a tie arrived later) is dropped.
+      const worst = prices[cap - 1] as number;
+      if (bid ? p <= worst : p >= worst) continue;
+      i = cap - 1;
+    }
+    while (i > 0 && (bid ? (prices[i - 1] as number) < p : (prices[i - 1] as number) > p)) {
+      prices[i] = prices[i - 1] as number;
+      out[i] = out[i - 1] as L;
+      i--;
+    }
+    prices[i] = p;
+    out[i] = level;
+  }
+  return out;
 }
 
 /**

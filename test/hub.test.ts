@@ -194,6 +194,30 @@ describe('Hub: frames from the payload bytes', () => {
   });
 });
 
+describe('Hub: a client with a deliver callback', () => {
+  it('gets the same frames, in the same order, as a frames$ client, and its frames$ only completes', () => {
+    const { hub, client } = setup();
+    const viaStream = client(1, 3);
+    const got: Frame[] = [];
+    const handle = hub.addClient((frame) => got.push(frame));
+    hub.subscribe(handle, 'NSE', 'TCS', 1);
+    hub.subscribe(handle, 'NSE', 'TCS', 3);
+    const streamed: Frame[] = [];
+    let completed = false;
+    handle.frames$.subscribe({ next: (f) => streamed.push(f), complete: () => (completed = true) });
+    hub.publish(ltp(1));
+    hub.publish(depth(2));
+    hub.publish(quote(3));
+    expect(got).toEqual(viaStream.frames);
+    got.forEach((frame, i) => expect(frame).toBe(viaStream.frames[i]));
+    hub.removeClient(handle);
+    hub.publish(ltp(4));
+    expect(got).toHaveLength(3);
+    expect(streamed).toEqual([]);
+    expect(completed).toBe(true);
+  });
+});
+
 describe('Hub: seq', () => {
   it('counts, per delivered mode m, every tick of mode ≥ m, the same for every client', () => {
     const { hub, client } = setup();
@@ -299,7 +323,7 @@ describe('Hub: snapshot', () => {
     expect([snap(1), snap(2), snap(3)]).toEqual([marketData(1, 3, { ltp: 6 }), marketData(2, 2, { ltp: 5 }), marketData(3, 2, depth(5).data)]);
   });
 
-  it('reuses the frame already built for a delivered tick instead of encoding again', () => {
+  it('builds the snapshot of a delivered tick from its kept bytes without encoding again, once until the next tick', () => {
     const { hub, client } = setup();
     const c = client(2);
     hub.publish(quote(1));
@@ -312,7 +336,29 @@ describe('Hub: snapshot', () => {
     } finally {
       stringify.mockRestore();
     }
-    expect(frame!.bytes).toBe(c.frames[0]!.bytes);
+    // The same bytes as the delivered frame, but not that frame: a delivered frame is kept by nothing.
+    expect(frame!.bytes).toEqual(c.frames[0]!.bytes);
+    expect(frame!.bytes).not.toBe(c.frames[0]!.bytes);
+    hub.publish(quote(2));
+    expect(hub.snapshot('NSE', 'TCS', 2)).not.toBe(frame);
+    expect(parse(hub.snapshot('NSE', 'TCS', 2) as Frame)).toEqual(marketData(2, 2, { ltp: 2, volume: 10 }));
+  });
+
+  it('keeps each feed mode’s bytes apart: a later LTP tick does not change the Depth snapshot, a longer book grows its store', () => {
+    const { hub, client } = setup();
+    client(1, 3);
+    const big = { ltp: 9, depth: { buy: Array.from({ length: 50 }, (_, i) => ({ price: 1000 - i, quantity: i })), sell: [] } };
+    hub.publish(depth(2));
+    hub.publish(tick('NSE', 'TCS', 3, big));
+    hub.publish(ltp(3));
+    const snap = (mode: Mode) => parse(hub.snapshot('NSE', 'TCS', mode) as Frame);
+    expect([snap(1), snap(2), snap(3)]).toEqual([marketData(1, 3, { ltp: 3 }), marketData(2, 2, { ltp: 9 }), marketData(3, 2, big)]);
+    hub.publish(depth(4));
+    expect([snap(1), snap(2), snap(3)]).toEqual([
+      marketData(1, 4, { ltp: 4 }),
+      marketData(2, 3, { ltp: 4 }),
+      marketData(3, 3, depth(4).data),
+    ]);
   });
 });
 

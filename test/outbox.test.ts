@@ -86,3 +86,77 @@ describe('wsTextFrame', () => {
     expect(Buffer.compare(got[0]!.data, payload)).toBe(0);
   });
 });
+
+describe('Outbox limits within one cork batch', () => {
+  /**
+   * A ws whose TCP socket the outbox writes raw: corked writes wait, counted in `bufferedAmount`;
+   * on uncork they leave at once (a peer that reads) or stay (a peer that stopped reading).
+   */
+  function corkableSocket(peerReads: boolean) {
+    let corks = 0;
+    let waiting = 0;
+    const written: Buffer[] = [];
+    const counts = { bufferedReads: 0 };
+    const socket = {
+      destroyed: false,
+      cork: () => corks++,
+      uncork: () => {
+        if (corks > 0) corks--;
+        if (corks === 0 && peerReads) waiting = 0;
+      },
+      write: (chunk: Buffer) => {
+        written.push(chunk);
+        waiting += chunk.length;
+        if (corks === 0 && peerReads) waiting = 0;
+        return true;
+      },
+    };
+    const ws = {
+      readyState: 1,
+      extensions: '',
+      _socket: socket,
+      _sender: { _bufferedBytes: 0 },
+      get bufferedAmount() {
+        counts.bufferedReads++;
+        return waiting;
+      },
+      send: () => undefined,
+      close: () => undefined,
+      terminate: () => undefined,
+    } as unknown as WebSocket;
+    return { ws, written, counts };
+  }
+
+  /** A frame of exactly 100 bytes on the wire (2 of WebSocket header). */
+  const sized = (symbol: string): Frame => {
+    const head = `{"type":"market_data","symbol":"${symbol}","pad":"`;
+    return { slot: slot(symbol), seq: 1, bytes: Buffer.from(`${head}${'x'.repeat(98 - head.length - 2)}"}`) };
+  };
+  const limits = { softBytes: 1000, hardBytes: 1 << 22, maxSlowMs: 10_000 };
+  const outboxes: Outbox[] = [];
+  afterEach(() => outboxes.splice(0).forEach((o) => o.dispose()));
+  const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
+  it('conflates from the frame that finds the soft limit passed, as when it looked per frame, reading the buffer a few times a batch', async () => {
+    const { ws, written, counts } = corkableSocket(false);
+    const outbox = new Outbox(ws, limits, new Stats(), () => undefined);
+    outboxes.push(outbox);
+    for (let i = 0; i < 30; i++) outbox.sendFrame(sized(`S${i}`));
+    // 10 frames fill the 1000 bytes, the 11th is written while exactly at the limit, the 12th finds it passed.
+    expect(written).toHaveLength(11);
+    expect(written.every((w) => w.length === 100)).toBe(true);
+    expect(outbox.slow).toBe(true);
+    expect(counts.bufferedReads).toBeLessThan(15);
+    await nextTick();
+  });
+
+  it('writes every frame of a large batch to a peer that reads: the cork is released when the budget runs out, not the client marked slow', async () => {
+    const { ws, written } = corkableSocket(true);
+    const outbox = new Outbox(ws, limits, new Stats(), () => undefined);
+    outboxes.push(outbox);
+    for (let i = 0; i < 30; i++) outbox.sendFrame(sized(`S${i}`));
+    expect(written).toHaveLength(30);
+    expect(outbox.slow).toBe(false);
+    await nextTick();
+  });
+});

@@ -38,6 +38,9 @@ const result = esbuild.buildSync({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
+  // As tsc does for the real build: `await import('./x')` becomes a require. Left as a native
+  // import() in CommonJS output, Node resolves it as ESM, which needs the file's extension.
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 });
 if (result.errors.length > 0) process.exit(1);

@@ -3,10 +3,21 @@ import type WebSocket from 'ws';
 import { socketOf } from './wsInternals';
 
 const corked = new Set<Socket>();
+/** Counts the batches: every cork {@link corkUntilTick} takes is released when it moves on. */
+let turn = 0;
 
 function uncorkAll(): void {
+  turn++;
   for (const socket of corked) if (!socket.destroyed) socket.uncork();
   corked.clear();
+}
+
+/**
+ * The current batch of work: a socket {@link corkUntilTick} corked in this batch stays corked while
+ * this number stays the same, unless {@link uncorkNow} released it.
+ */
+export function corkTurn(): number {
+  return turn;
 }
 
 /**
@@ -32,4 +43,9 @@ export function uncorkNow(ws: WebSocket): boolean {
   if (socket === undefined || !corked.delete(socket)) return false;
   if (!socket.destroyed) socket.uncork();
   return true;
+}
+
+/** True while `socket` holds the cork {@link corkUntilTick} took for the current batch. */
+export function corkedByBatch(socket: Socket): boolean {
+  return corked.has(socket);
 }

@@ -3,7 +3,7 @@ import type { Frame, Slot } from '../hub';
 import type { Stats } from '../stats';
 import type { Socket } from 'node:net';
 import { wsTextFrame } from '../frames';
-import { corkUntilTick, uncorkNow } from './cork';
+import { corkedByBatch, corkTurn, corkUntilTick, uncorkNow } from './cork';
 import { socketOf, writesAtOnce } from './wsInternals';
 
 /** Slow-consumer limits (protocol.md "Limits and slow clients"). */
@@ -103,6 +103,14 @@ export class Outbox {
   private closed = false;
   /** The socket to write market-data frames to directly; undefined when ws must frame them. */
   private readonly raw: Socket | undefined;
+  /**
+   * Bytes that can still be written raw in batch `budgetTurn` before a limit could be crossed: the
+   * socket is corked for the whole batch, so what waits grows by exactly what is written, and the
+   * limits need looking at only once per batch, not once per frame.
+   */
+  private budget = 0;
+  /** The batch ({@link corkTurn}) `budget` holds for; -1 for none. */
+  private budgetTurn = -1;
 
   constructor(
     private readonly ws: WebSocket,
@@ -123,6 +131,7 @@ export class Outbox {
   /** Writes a reply or error envelope; never conflated. */
   sendControl(text: string): void {
     if (this.closed) return;
+    this.budgetTurn = -1;
     this.ws.send(text);
     this.checkHard();
   }
@@ -134,6 +143,7 @@ export class Outbox {
    */
   setBatchMs(ms: number): void {
     if (this.closed || ms === this.batchMs) return;
+    this.budgetTurn = -1;
     this.flushBatch();
     if (this.batchMs > 0) batchClock.remove(this.batchMs, this);
     this.batchMs = ms;
@@ -169,6 +179,17 @@ export class Outbox {
   /** Writes a market-data frame, or conflates it while the client is slow. */
   sendFrame(frame: Frame): void {
     if (this.closed) return;
+    if (this.budgetTurn === corkTurn() && writesAtOnce(this.ws)) {
+      const wire = (frame.wire ??= wsTextFrame(frame.bytes));
+      if (wire.length <= this.budget) {
+        this.budget -= wire.length;
+        (this.raw as Socket).write(wire);
+        this.stats.framesSent++;
+        this.stats.bytesSent += frame.bytes.length;
+        return;
+      }
+    }
+    this.budgetTurn = -1;
     if (this.pending !== undefined) {
       this.conflate(frame);
       return;
@@ -184,11 +205,13 @@ export class Outbox {
     }
     this.write(frame);
     this.checkHard();
+    this.startBudget();
   }
 
   /** Stops all work for a closed socket. */
   dispose(): void {
     this.closed = true;
+    this.budgetTurn = -1;
     this.pending = undefined;
     this.batch = undefined;
     if (this.batchMs > 0) batchClock.remove(this.batchMs, this);
@@ -209,6 +232,17 @@ export class Outbox {
     this.stats.bytesSent += frame.bytes.length;
   }
 
+  /**
+   * After a frame written raw into the batch's cork with every limit looked at: the bytes the rest
+   * of the batch may write before the lower limit is reached, so that until then a frame is just
+   * written (no `bufferedAmount` read, no cork lookup, no hard-limit check).
+   */
+  private startBudget(): void {
+    if (this.closed || this.raw === undefined || this.pending !== undefined || !corkedByBatch(this.raw)) return;
+    this.budget = Math.min(this.limits.softBytes, this.limits.hardBytes) - this.ws.bufferedAmount;
+    this.budgetTurn = corkTurn();
+  }
+
   private writeBatch({ frames, bytes }: SharedBatch): void {
     this.ws.send(bytes, { binary: false });
     this.stats.framesSent++;
@@ -223,6 +257,7 @@ export class Outbox {
   }
 
   private enterSlow(): void {
+    this.budgetTurn = -1;
     this.pending = new Map();
     this.slowSince = Date.now();
     this.timer = setInterval(() => this.check(), SLOW_CHECK_MS);

@@ -151,8 +151,9 @@ export class Session {
       stats,
       (buffered) => log.info({ event: 'slow_consumer', buffered }, 'closing a slow client (1008)'),
     );
-    this.client = hub.addClient();
-    this.client.frames$.subscribe((frame) => this.outbox.sendFrame(frame));
+    // Frames go straight to the outbox: a callback per frame, no Observable hop per client.
+    const outbox = this.outbox;
+    this.client = hub.addClient((frame) => outbox.sendFrame(frame));
     this.limiter = new ControlRateLimiter(
       { ratePerS: config.controlRate, burst: config.controlBurst, floodCloseMs: config.floodCloseS * 1000 },
       Date.now(),

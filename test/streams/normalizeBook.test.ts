@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { normalizeBook } from '../../streams';
+import { normalizeBook, normalizeSide } from '../../streams';
 
 /** Fixed seeds: a failure found once is found again on every run. */
 const RUNS = { seed: 20240501, numRuns: 300 } as const;
@@ -136,50 +136,108 @@ describe('normalizeBook (properties)', () => {
   });
 
   describe('an already-sorted book', () => {
-    let sort: jest.SpyInstance;
-    beforeEach(() => {
-      sort = jest.spyOn(Array.prototype, 'sort');
-    });
-    afterEach(() => {
-      sort.mockRestore();
-    });
-
+    /** Levels whose price getter counts its reads: a sorted side is read once, never sorted again. */
+    let reads = 0;
+    const counted = (levels: readonly { price: unknown; quantity: number }[]) =>
+      levels.map(({ price, quantity }) => ({
+        get price() {
+          reads++;
+          return price;
+        },
+        quantity,
+      }));
     const sortedSide = (side: Side) =>
       fc
         .array(fc.record({ price: goodPrice, quantity: fc.nat(1000) }), { maxLength: 12 })
         .map((levels) => expectedSide(levels, side, Infinity) as { price: unknown; quantity: number }[]);
 
-    it('is returned as it is, in order, with sort never called, when within maxLevels', () => {
+    it('is returned as it is, each price read once, when within maxLevels', () => {
       fc.assert(
         fc.property(sortedSide('bid'), sortedSide('ask'), (buy, sell) => {
-          const input = { ltp: 1, depth: { buy, sell } };
-          sort.mockClear();
+          const input = { ltp: 1, depth: { buy: counted(buy), sell: counted(sell) } };
+          reads = 0;
           const out = normalizeBook(input, { maxLevels: 12 });
-          expect(sort).not.toHaveBeenCalled();
+          expect(reads).toBe(buy.length + sell.length);
           expect(out).toBe(input);
         }),
         RUNS,
       );
     });
 
-    it('is only cut to maxLevels, with sort never called, when longer', () => {
+    it('is only cut to maxLevels, each price read once, when longer', () => {
       fc.assert(
-        fc.property(sortedSide('bid'), sortedSide('ask'), maxLevels, (bids, asks, max) => {
-          const input = { bids, asks };
-          sort.mockClear();
-          const out = normalizeBook(input, { maxLevels: max });
-          expect(sort).not.toHaveBeenCalled();
-          expect(out.bids).toEqual(bids.slice(0, max));
-          expect(out.asks).toEqual(asks.slice(0, max));
+        fc.property(sortedSide('bid'), sortedSide('ask'), maxLevels, (b, a, max) => {
+          const bids = counted(b);
+          const asks = counted(a);
+          reads = 0;
+          const out = normalizeBook({ bids, asks }, { maxLevels: max });
+          expect(reads).toBe(bids.length + asks.length);
+          expect(out.bids).toHaveLength(Math.min(max, bids.length));
+          expect(out.asks).toHaveLength(Math.min(max, asks.length));
+          out.bids.forEach((level, i) => expect(level).toBe(bids[i]));
+          out.asks.forEach((level, i) => expect(level).toBe(asks[i]));
         }),
         RUNS,
       );
     });
 
-    it('(control) an unsorted side is sorted, and the spy sees it', () => {
-      const out = normalizeBook({ bids: [{ price: 1 }, { price: 2 }] });
-      expect(sort).toHaveBeenCalledTimes(1);
-      expect(out.bids).toEqual([{ price: 2 }, { price: 1 }]);
+    it('(control) an unsorted side is sorted, and its prices are read again', () => {
+      const bids = counted([
+        { price: 1, quantity: 5 },
+        { price: 2, quantity: 1 },
+      ]);
+      reads = 0;
+      const out = normalizeBook({ bids });
+      expect(reads).toBe(4);
+      expect(out.bids).toEqual([bids[1], bids[0]]);
+    });
+  });
+
+  describe('normalizeSide against a plain stable sort', () => {
+    // Longer sides than above, few distinct prices (many ties), caps below and above the length:
+    // the insertion sort keeps only the best maxLevels as it goes, so the cap is where it can differ.
+    const tiedPrice = fc.oneof(
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 2, max: 12 }).map((n) => String(n / 2)),
+      fc.constantFrom(1400.05, 1400.1, 1399.95),
+    );
+    const anyPrice = fc.oneof({ weight: 6, arbitrary: tiedPrice }, { weight: 1, arbitrary: badPrice });
+    const objects = fc.array(
+      fc.oneof(
+        { weight: 8, arbitrary: fc.record({ price: anyPrice, quantity: fc.nat(1000), orders: fc.nat(50) }) },
+        { weight: 1, arbitrary: fc.record({ quantity: fc.nat(1000) }) },
+      ),
+      { maxLength: 120 },
+    );
+    const pairs = fc.array(fc.oneof(fc.tuple(anyPrice, fc.nat(1000)), fc.tuple(anyPrice, fc.nat(1000), fc.nat(50))), {
+      maxLength: 120,
+    });
+
+    it.each([
+      ['{ price, quantity, orders } objects', objects],
+      ['[price, quantity] pairs', pairs],
+    ] as const)('gives the same levels, in the same order, as filter + stable sort + slice, for %s', (_shape, sideArb) => {
+      fc.assert(
+        fc.property(sideArb, fc.constantFrom<Side>('bid', 'ask'), fc.integer({ min: 0, max: 130 }), (levels, side, max) => {
+          const out = normalizeSide(levels as readonly unknown[], side, max);
+          const expected = expectedSide(levels, side, max);
+          expect(out).toHaveLength(expected.length);
+          out.forEach((level, i) => expect(level).toBe(expected[i]));
+        }),
+        RUNS,
+      );
+    });
+
+    it('does not mutate the side it sorts', () => {
+      fc.assert(
+        fc.property(objects, fc.constantFrom<Side>('bid', 'ask'), fc.integer({ min: 0, max: 60 }), (levels, side, max) => {
+          const copy = [...levels];
+          deepFreeze(levels);
+          normalizeSide(levels, side, max);
+          expect(levels).toEqual(copy);
+        }),
+        RUNS,
+      );
     });
   });
 });
