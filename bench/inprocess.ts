@@ -262,7 +262,16 @@ function pipelineScenario(feed: RecordedFeed, subscribers: number, plan: Plan, c
   naive.run(naiveTicks);
 
   // Alternate the three so noise from the shared machine falls on all alike.
-  const tc = { cpu: [] as number[], wall: [] as number[], usFrame: [] as number[], ingested: 0, emitted: 0, delivered: 0, timers: 0, reads: 0 };
+  const tc = {
+    cpu: [] as number[],
+    wall: [] as number[],
+    usFrame: [] as number[],
+    ingested: 0,
+    emitted: 0,
+    delivered: 0,
+    timers: 0,
+    reads: 0,
+  };
   const nv = { cpu: [] as number[], wall: [] as number[], usFrame: [] as number[] };
   const loopNs: number[] = [];
   for (let r = 0; r < plan.reps; r++) {
@@ -552,13 +561,21 @@ export function formatInProcess(results: readonly InProcessResult[], header: str
     parts.push(
       '### One tick that survives the throttle: decode, normalise, encode once, deliver to 1 client',
       markdownTable(
-        [{ header: 'kind' }, { header: 'share of keys', right: true }, { header: 'payload bytes', right: true }, { header: 'ns/tick', right: true }],
+        [
+          { header: 'kind' },
+          { header: 'share of keys', right: true },
+          { header: 'payload bytes', right: true },
+          { header: 'ns/tick', right: true },
+        ],
         sv.byKind.map((k) => [k.label, `${round(k.share * 100, 2)}%`, count(k.payloadBytes), withSpread(k.ns)]),
       ),
       `Weighted by the feed's mix, a surviving tick costs ${round(sv.meanNs)} ns; ` +
         pipelines
           .filter((p) => p.subscribersPerKey === 1)
-          .map((p) => `at ${count(p.keys)} keys, ${round(100 - p.throttledPct, 2)}% survive: ≈ ${round(((100 - p.throttledPct) / 100) * sv.meanNs)} ns per ingested tick`)
+          .map(
+            (p) =>
+              `at ${count(p.keys)} keys, ${round(100 - p.throttledPct, 2)}% survive: ≈ ${round(((100 - p.throttledPct) / 100) * sv.meanNs)} ns per ingested tick`,
+          )
           .join('; ') +
         ' (hot caches here, so a floor for the pipeline figure).',
     );

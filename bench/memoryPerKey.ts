@@ -71,7 +71,11 @@ function measure(kind: string, keys: number, payloadOf: (i: number) => string): 
 const keys = Number(process.argv[2] ?? 99_000);
 const rows = [
   measure('LTP', keys, (i) => `{"ltp":${1000 + (i % 997) / 10},"ltt":1746171226000}`),
-  measure('Quote', keys, (i) => `{"ltp":${1000 + (i % 997) / 10},"open":1001.5,"high":1010,"low":995.25,"close":1000,"volume":${i},"ltt":1746171226000}`),
+  measure(
+    'Quote',
+    keys,
+    (i) => `{"ltp":${1000 + (i % 997) / 10},"open":1001.5,"high":1010,"low":995.25,"close":1000,"volume":${i},"ltt":1746171226000}`,
+  ),
 ];
 process.stdout.write(`## Memory per kept key (${keys.toLocaleString('en')} keys, node ${process.version})\n\n`);
 process.stdout.write(

@@ -61,7 +61,10 @@ function log(line: string): void {
 
 /** nats-server with JetStream on free ports, its store in a temporary directory. */
 async function startNatsServer(): Promise<{ url: string; proc: ChildProcess; stop: () => Promise<void> }> {
-  const bin = execFileSync('bash', [join(ROOT, 'scripts', 'ensure-nats-server.sh')], { encoding: 'utf8' }).trim().split('\n').pop() as string;
+  const bin = execFileSync('bash', [join(ROOT, 'scripts', 'ensure-nats-server.sh')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop() as string;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tickcast-bench-nats-'));
   const proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
@@ -118,7 +121,15 @@ async function run(topology: Topology): Promise<Result> {
     const client = child('clients', join(E2E, 'client.js'), {});
     await Promise.all(children.map((c) => c.waitFor('ready', 20_000)));
 
-    const request: ConnectRequest = { port, conns: CONNECTIONS, apiKey: API_KEY, symbols: symbolsOf(GROUPS), mode: 1, depth: 5, concurrency: CONNECTIONS };
+    const request: ConnectRequest = {
+      port,
+      conns: CONNECTIONS,
+      apiKey: API_KEY,
+      symbols: symbolsOf(GROUPS),
+      mode: 1,
+      depth: 5,
+      concurrency: CONNECTIONS,
+    };
     const connected = await client.request<{ connected: number; errors: string[] }>('connect', { request }, 120_000);
     if (connected.connected !== CONNECTIONS) throw new Error(`only ${connected.connected} connections: ${connected.errors.join('; ')}`);
 
@@ -183,7 +194,9 @@ function table(results: readonly Result[]): string {
     const roles = Object.entries(r.cpu)
       .map(([name, pct]) => `${name} ${f1(pct)}`)
       .join(', ');
-    lines.push(`| ${r.topology} | ${r.sentPerS.toFixed(0)} | ${r.delivered} / ${r.expected} | ${r.conflated} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${f2(r.maxMs)} | ${roles} | ${f1(r.othersPct)} |`);
+    lines.push(
+      `| ${r.topology} | ${r.sentPerS.toFixed(0)} | ${r.delivered} / ${r.expected} | ${r.conflated} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${f2(r.maxMs)} | ${roles} | ${f1(r.othersPct)} |`,
+    );
   }
   const [single, nats] = results;
   if (single && nats) {
@@ -200,7 +213,9 @@ async function main(): Promise<void> {
   }, LIFETIME_MS).unref();
   log(
     `NATS scale-out benchmark${QUICK ? ' (quick)' : ''}: ${SYMBOLS} symbols × ${RATE} ticks/s, ${CONNECTIONS} connections on every symbol; ` +
-      `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
   const results: Result[] = [];
   for (const topology of ['single', 'nats'] as const) {

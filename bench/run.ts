@@ -24,7 +24,15 @@ import { dirname, join, relative } from 'node:path';
 import { summarizeAllocations, traceGcReasons } from './e2e/diagnostics';
 import { summarizeProfile } from './e2e/profile';
 import { killAll } from './e2e/procs';
-import { EXCHANGE_FULL, EXCHANGE_QUICK, type ExchangeRun, type ExchangeScale, type InterestRun, runExchange, runInterest } from './e2e/exchange';
+import {
+  EXCHANGE_FULL,
+  EXCHANGE_QUICK,
+  type ExchangeRun,
+  type ExchangeScale,
+  type InterestRun,
+  runExchange,
+  runInterest,
+} from './e2e/exchange';
 import { type E2eResults, formatGc, formatReport, type GcRun, type Machine, machine } from './e2e/report';
 import {
   type ConnectionsRun,
@@ -78,7 +86,14 @@ function onlyList(): Set<string> | undefined {
 /** `--report=FILE`: renders a saved run's markdown again (after a change to the report's layout or rules). */
 function rerender(file: string): void {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as E2eResults & { machine: Machine; quick: boolean; date: string; seconds: number };
-  const markdown = formatReport({ ...saved, levers: saved.levers ?? [] }, saved.machine, saved.quick, saved.date, saved.seconds, relative(ROOT, file));
+  const markdown = formatReport(
+    { ...saved, levers: saved.levers ?? [] },
+    saved.machine,
+    saved.quick,
+    saved.date,
+    saved.seconds,
+    relative(ROOT, file),
+  );
   const md = file.replace(/\.json$/, '.md');
   const previous = existsSync(md) ? readFileSync(md, 'utf8') : '';
   // Keep the in-process part of the file as it was: it is not rebuilt from the JSON here.
@@ -161,7 +176,9 @@ async function main(): Promise<void> {
       const runs = await eachTarget(reps > 1 ? `${def.id} (${rep}/${reps})` : def.id, (target) => runScenario(def, target, scale));
       for (const run of runs) {
         const r = run.result;
-        log(`    ${def.id} ${run.target}: ${(r.deliveredRatio * 100).toFixed(1)}% delivered, p99 ${r.p99Ms.toFixed(2)} ms, CPU ${r.cpuPct.toFixed(1)}%, ${r.cpuUsPerMsg.toFixed(2)} µs/msg`);
+        log(
+          `    ${def.id} ${run.target}: ${(r.deliveredRatio * 100).toFixed(1)}% delivered, p99 ${r.p99Ms.toFixed(2)} ms, CPU ${r.cpuPct.toFixed(1)}%, ${r.cpuUsPerMsg.toFixed(2)} µs/msg`,
+        );
         byTarget.set(run.target, [...(byTarget.get(run.target) ?? []), run]);
       }
     }
@@ -230,7 +247,9 @@ async function main(): Promise<void> {
         for (const p of programs) {
           await attempt(`lever ${def.id} ${p.name}${reps > 1 ? ` (${rep}/${reps})` : ''}`, async () => {
             const run = await runScenario(def, p.target, scale, undefined, p.lever);
-            log(`    ${(run.result.deliveredRatio * 100).toFixed(1)}% delivered, CPU ${run.result.cpuPct.toFixed(1)}%, ${run.result.cpuUsPerMsg.toFixed(2)} µs/msg`);
+            log(
+              `    ${(run.result.deliveredRatio * 100).toFixed(1)}% delivered, CPU ${run.result.cpuPct.toFixed(1)}%, ${run.result.cpuUsPerMsg.toFixed(2)} µs/msg`,
+            );
             runs.set(p.name, [...(runs.get(p.name) ?? []), run]);
           });
         }
@@ -287,14 +306,23 @@ async function main(): Promise<void> {
           const stem = join(dir, `${date}-${def.id}-${target}-${variant}-${i}`);
           const traceFile = `${stem}-trace-gc.log`;
           writeFileSync(traceFile, '');
-          const run = await runScenario(def, target, scale, undefined, {}, {
-            targetNodeFlags: [...flags, ...(variant === 'plain' ? ['--trace-gc', '--trace-incremental-marking'] : [])],
-            targetStdoutFile: traceFile,
-            diag: variant === 'plain' ? {} : { heapProfileFile: `${stem}.heapprofile`, survivorsOnly: variant === 'survivors' },
-          });
+          const run = await runScenario(
+            def,
+            target,
+            scale,
+            undefined,
+            {},
+            {
+              targetNodeFlags: [...flags, ...(variant === 'plain' ? ['--trace-gc', '--trace-incremental-marking'] : [])],
+              targetStdoutFile: traceFile,
+              diag: variant === 'plain' ? {} : { heapProfileFile: `${stem}.heapprofile`, survivorsOnly: variant === 'survivors' },
+            },
+          );
           const d = run.result.diag;
           const file = d?.heapProfileFile;
-          const alloc = file ? summarizeAllocations(JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof summarizeAllocations>[0], 15, ROOT) : undefined;
+          const alloc = file
+            ? summarizeAllocations(JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof summarizeAllocations>[0], 15, ROOT)
+            : undefined;
           gcRuns.push({
             variant,
             nodeFlags: flags.join(' '),
@@ -307,7 +335,9 @@ async function main(): Promise<void> {
             traceReasons: traceGcReasons(readFileSync(traceFile, 'utf8')),
             files: { trace: relative(ROOT, traceFile), heap: file ? relative(ROOT, file) : undefined },
           });
-          log(`    ${target} ${variant}: p99 ${run.result.p99Ms.toFixed(2)} ms, p99.9 ${run.result.p999Ms.toFixed(2)} ms, GC ${JSON.stringify(d?.gc)}`);
+          log(
+            `    ${target} ${variant}: p99 ${run.result.p99Ms.toFixed(2)} ms, p99.9 ${run.result.p999Ms.toFixed(2)} ms, GC ${JSON.stringify(d?.gc)}`,
+          );
         });
       }
     }
@@ -318,7 +348,10 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   const resized = scale.symbols !== base.symbols || scale.measureMs !== base.measureMs || exchangeArg !== undefined;
   const stem = join(RESULTS, quick ? `${date}-quick` : only || gcMode || resized ? `${date}-partial` : date);
-  const markdown = [formatReport(results, m, quick, date, seconds, `${relative(ROOT, stem)}.json`), ...(gcRuns.length > 0 ? [formatGc(gcRuns)] : [])].join('\n\n');
+  const markdown = [
+    formatReport(results, m, quick, date, seconds, `${relative(ROOT, stem)}.json`),
+    ...(gcRuns.length > 0 ? [formatGc(gcRuns)] : []),
+  ].join('\n\n');
   process.stdout.write(`\n${markdown}\n`);
 
   let inprocess: unknown[] | undefined;
@@ -335,7 +368,10 @@ async function main(): Promise<void> {
   }
 
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(`${stem}.json`, `${JSON.stringify({ date, quick, args: process.argv.slice(2), machine: m, seconds, ...results, gcRuns, inprocess }, null, 1)}\n`);
+  writeFileSync(
+    `${stem}.json`,
+    `${JSON.stringify({ date, quick, args: process.argv.slice(2), machine: m, seconds, ...results, gcRuns, inprocess }, null, 1)}\n`,
+  );
   writeFileSync(`${stem}.md`, `${[markdown, inprocessMarkdown].filter(Boolean).join('\n\n')}\n`);
   log(`\nresults: ${relative(ROOT, stem)}.json, .md (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (errors.length > 0) {

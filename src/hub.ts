@@ -476,7 +476,13 @@ export class Hub {
       const tick = lastTickOf(entry, mode);
       if (!tick) return undefined;
       const framing = entry.framingOf();
-      frame = buildFrame(framing.slots[mode - 1] as Slot, entry.head(mode), entry.seq(mode), new TickEncoder(tick, this.options), this.tailBytes);
+      frame = buildFrame(
+        framing.slots[mode - 1] as Slot,
+        entry.head(mode),
+        entry.seq(mode),
+        new TickEncoder(tick, this.options),
+        this.tailBytes,
+      );
     } catch {
       // A tick that cannot be encoded has no snapshot; publish reported it if anyone held it.
       return undefined;

@@ -1,6 +1,7 @@
 import { asyncScheduler, filter, map, type Observable, type OperatorFunction, pipe, type SchedulerLike } from 'rxjs';
 import type { Mode } from './mode';
 import { DEFAULT_MAX_LEVELS, normalizeBook } from './normalizeBook';
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- named by the TSDoc links below
 import type { throttleByKey } from './throttleByKey';
 import { formatTopic, type ParseTopicOptions, type TopicClass, topicClassifier, type TopicKey } from './topic';
 import { keyedThrottle } from './keyedThrottle';
@@ -182,10 +183,13 @@ export function marketTicks(options: MarketDataOptions = {}): OperatorFunction<R
   const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
   const scheduler = options.scheduler ?? asyncScheduler;
   const { onInvalid, onOrder, onIgnored, onParsed } = options;
-  const topics = new TopicCache<KeyEntry>((key, canonical) => ({ exchange: key.exchange, symbol: key.symbol, mode: key.mode, key: canonical }), {
-    twoSegmentExchanges: options.twoSegmentExchanges,
-    maxTopics: maxKeys,
-  });
+  const topics = new TopicCache<KeyEntry>(
+    (key, canonical) => ({ exchange: key.exchange, symbol: key.symbol, mode: key.mode, key: canonical }),
+    {
+      twoSegmentExchanges: options.twoSegmentExchanges,
+      maxTopics: maxKeys,
+    },
+  );
   const payloads = new PayloadDecoder();
 
   const report = (reason: InvalidReason, raw: RawTick): void => {

@@ -124,13 +124,7 @@ export function normalizeBook<T>(data: T, options: NormalizeBookOptions = {}): T
 }
 
 /** A shallow copy of `record` with its changed sides; a side it does not have stays absent. */
-function withSides(
-  record: Record<string, unknown>,
-  bidKey: string,
-  bid: unknown,
-  askKey: string,
-  ask: unknown,
-): Record<string, unknown> {
+function withSides(record: Record<string, unknown>, bidKey: string, bid: unknown, askKey: string, ask: unknown): Record<string, unknown> {
   const out = { ...record };
   if (bid !== record[bidKey]) out[bidKey] = bid;
   if (ask !== record[askKey]) out[askKey] = ask;

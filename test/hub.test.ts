@@ -232,12 +232,31 @@ describe('Hub: seq', () => {
     hub.publish(ltp(4));
     hub.publish(depth(5));
     const seqs = (r: Recorder) => r.frames.map((f) => [f.slot.mode, f.seq]);
-    expect(seqs(l)).toEqual([[1, 1], [1, 2], [1, 3], [1, 4], [1, 5]]);
+    expect(seqs(l)).toEqual([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [1, 4],
+      [1, 5],
+    ]);
     expect(seqs(l2)).toEqual(seqs(l));
-    expect(seqs(q)).toEqual([[2, 1], [2, 2], [2, 3]]);
-    expect(seqs(d)).toEqual([[3, 1], [3, 2]]);
+    expect(seqs(q)).toEqual([
+      [2, 1],
+      [2, 2],
+      [2, 3],
+    ]);
+    expect(seqs(d)).toEqual([
+      [3, 1],
+      [3, 2],
+    ]);
     // The Depth ticks reach this client tagged 3, so its LTP stream shows them as jumps (2 → 4).
-    expect(seqs(ld)).toEqual([[1, 1], [1, 2], [3, 1], [1, 4], [3, 2]]);
+    expect(seqs(ld)).toEqual([
+      [1, 1],
+      [1, 2],
+      [3, 1],
+      [1, 4],
+      [3, 2],
+    ]);
     expect(l.messages().map((m) => (m as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -317,10 +336,18 @@ describe('Hub: snapshot', () => {
     expect([snap(1), snap(2), snap(3)]).toEqual(first);
     // A book the feed sent unsorted arrives without text (data was re-sorted): same answers.
     hub.publish(depth(5));
-    expect([snap(1), snap(2), snap(3)]).toEqual([marketData(1, 2, { ltp: 5 }), marketData(2, 2, { ltp: 5 }), marketData(3, 2, depth(5).data)]);
+    expect([snap(1), snap(2), snap(3)]).toEqual([
+      marketData(1, 2, { ltp: 5 }),
+      marketData(2, 2, { ltp: 5 }),
+      marketData(3, 2, depth(5).data),
+    ]);
     // A later LTP tick replaces mode 1 only.
     hub.publish({ ...ltp(6), json: '{"ltp":6}' });
-    expect([snap(1), snap(2), snap(3)]).toEqual([marketData(1, 3, { ltp: 6 }), marketData(2, 2, { ltp: 5 }), marketData(3, 2, depth(5).data)]);
+    expect([snap(1), snap(2), snap(3)]).toEqual([
+      marketData(1, 3, { ltp: 6 }),
+      marketData(2, 2, { ltp: 5 }),
+      marketData(3, 2, depth(5).data),
+    ]);
   });
 
   it('builds the snapshot of a delivered tick from its kept bytes without encoding again, once until the next tick', () => {
@@ -366,7 +393,16 @@ describe('Hub: books', () => {
   it('delivers bids/asks [price, quantity] pairs as depth { buy, sell } level objects', () => {
     const { hub, client } = setup();
     const c = client(3);
-    hub.publish(tick('NSE', 'TCS', 3, { ltp: 100, bids: [['99.5', '2'], [99, 1, 4]], asks: [[101, 3]] }));
+    hub.publish(
+      tick('NSE', 'TCS', 3, {
+        ltp: 100,
+        bids: [
+          ['99.5', '2'],
+          [99, 1, 4],
+        ],
+        asks: [[101, 3]],
+      }),
+    );
     expect(c.messages()).toEqual([
       marketData(3, 1, {
         ltp: 100,
@@ -385,9 +421,7 @@ describe('Hub: books', () => {
     const { hub, client } = setup();
     const c = client(3);
     hub.publish(tick('NSE', 'TCS', 3, { ltp: 1, bids: [{ price: 9, quantity: 1, orders: 2 }] }));
-    expect(c.messages()).toEqual([
-      marketData(3, 1, { ltp: 1, depth: { buy: [{ price: 9, quantity: 1, orders: 2 }], sell: [] } }),
-    ]);
+    expect(c.messages()).toEqual([marketData(3, 1, { ltp: 1, depth: { buy: [{ price: 9, quantity: 1, orders: 2 }], sell: [] } })]);
   });
 
   it('passes bids/asks through when booksAsDepth is false', () => {

@@ -66,7 +66,6 @@ interface WsReceiver {
   on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): void;
   write(chunk: Buffer): void;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Receiver } = require('ws') as { Receiver: new (options: { isServer: boolean; maxPayload: number }) => WsReceiver };
 
 describe('wsTextFrame', () => {

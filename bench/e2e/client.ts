@@ -119,7 +119,16 @@ class Connection {
   lastSeq = new Float64Array(0);
   lastSeqSparse: Map<number, number> | undefined;
   /** Set while a probe waits for the first frame of each of its keys. */
-  probe: { readonly before: number; readonly want: number; readonly seen: Set<number>; stampedBefore: number; doneNs: number; readonly done: () => void } | undefined;
+  probe:
+    | {
+        readonly before: number;
+        readonly want: number;
+        readonly seen: Set<number>;
+        stampedBefore: number;
+        doneNs: number;
+        readonly done: () => void;
+      }
+    | undefined;
   readonly waiters: Waiter[] = [];
 
   expect(type: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
@@ -264,7 +273,11 @@ async function main(): Promise<void> {
 
   /** Subscribes `symbols` on a fresh connection and times the reply and the snapshots; closes it after. */
   const probe = async (req: ProbeRequest): Promise<ProbeReport> => {
-    const conn = await open({ port: req.port, conns: 1, apiKey: req.apiKey, symbols: req.symbols, mode: req.mode, depth: req.depth, concurrency: 1 }, req.symbols, true);
+    const conn = await open(
+      { port: req.port, conns: 1, apiKey: req.apiKey, symbols: req.symbols, mode: req.mode, depth: req.depth, concurrency: 1 },
+      req.symbols,
+      true,
+    );
     const ws = conn.ws as RawWebSocket;
     try {
       const text = subscribeText(req.symbols, req.mode, req.depth);

@@ -144,12 +144,21 @@ export interface AllocationSite {
  * Sums a sampling heap profile by allocation site (function, file and line; the nearest
  * project frame when the allocating frame is in Node or a library), biggest first.
  */
-export function summarizeAllocations(profile: { head: HeapNode }, top = 15, root = ''): { totalBytes: number; sites: AllocationSite[]; byCaller: AllocationSite[] } {
+export function summarizeAllocations(
+  profile: { head: HeapNode },
+  top = 15,
+  root = '',
+): { totalBytes: number; sites: AllocationSite[]; byCaller: AllocationSite[] } {
   const bySite = new Map<string, number>();
   const byCaller = new Map<string, number>();
   let total = 0;
-  const short = (url: string): string => url.replace(/^file:\/\//, '').replace(root, '').replace(/^.*node_modules\//, '');
-  const name = (n: HeapNode): string => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const short = (url: string): string =>
+    url
+      .replace(/^file:\/\//, '')
+      .replace(root, '')
+      .replace(/^.*node_modules\//, '');
+  const name = (n: HeapNode): string =>
+    `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   const own = (n: HeapNode): boolean => /\/(src|streams|bench)\//.test(n.callFrame.url) && !n.callFrame.url.includes('node_modules');
   const walk = (n: HeapNode, nearestOwn: string | undefined): void => {
     const here = own(n) ? name(n) : nearestOwn;
@@ -192,7 +201,10 @@ export function traceGcReasons(log: string): { collector: string; reason: string
     const m = line.exec(l);
     if (!m) continue;
     const collector = m[1] as string;
-    const reason = (m[3] as string).replace(/\([^)]*\)/g, '').replace(/\s+/g, ' ').trim();
+    const reason = (m[3] as string)
+      .replace(/\([^)]*\)/g, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     const key = `${collector}|${reason}`;
     const e = out.get(key) ?? { collector, reason, count: 0, totalMs: 0 };
     e.count++;

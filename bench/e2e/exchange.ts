@@ -86,7 +86,13 @@ export function universeGroup(x: ExchangeScale): TickGroup {
 /** The measured feed: five groups at 1–5 ticks/s, then the burst keys. Keys `S0`… upward. */
 export function exchangeGroups(x: ExchangeScale): TickGroup[] {
   const per = Math.floor(x.ticking / 5);
-  const groups: TickGroup[] = [1, 2, 3, 4, 5].map((rate, i) => ({ name: `${rate}/s`, firstSymbol: i * per, keys: per, ratePerKey: rate, mode: 2 }));
+  const groups: TickGroup[] = [1, 2, 3, 4, 5].map((rate, i) => ({
+    name: `${rate}/s`,
+    firstSymbol: i * per,
+    keys: per,
+    ratePerKey: rate,
+    mode: 2,
+  }));
   groups.push({ name: 'burst', firstSymbol: 5 * per, keys: x.burstKeys, ratePerKey: x.burstRate, mode: 2 });
   return groups;
 }
@@ -178,18 +184,33 @@ export async function runExchange(target: TargetKind, x: ExchangeScale, log: (li
   const groups = exchangeGroups(x);
   const sets = exchangeSets(x);
   const connections = sets.length;
-  const spec: SessionSpec = { target, throttleMs: THROTTLE_MS, connections, clientProcs: clientProcs(connections), maxLifetimeMs: lifetime(x), publishers: 2 };
+  const spec: SessionSpec = {
+    target,
+    throttleMs: THROTTLE_MS,
+    connections,
+    clientProcs: clientProcs(connections),
+    maxLifetimeMs: lifetime(x),
+    publishers: 2,
+  };
   return withSession(spec, async (s) => {
     const idle = await s.memory(true);
     const preloadSent = await s.preload([universeGroup(x)], x.preloadMs, 500);
     const loaded = await s.memory(true);
-    log(`    ${target}: universe of ${x.universe.toLocaleString('en-US')} sent (${preloadSent.toLocaleString('en-US')}); RSS ${(idle.rss / MB).toFixed(0)} → ${(loaded.rss / MB).toFixed(0)} MB`);
+    log(
+      `    ${target}: universe of ${x.universe.toLocaleString('en-US')} sent (${preloadSent.toLocaleString('en-US')}); RSS ${(idle.rss / MB).toFixed(0)} → ${(loaded.rss / MB).toFixed(0)} MB`,
+    );
     const t0 = Date.now();
     const c = await s.connect({ symbols: [], mode: 2, depth: 5, perConnection: sets }, 50);
     const connectS = (Date.now() - t0) / 1000;
     if (c.failed > 0) throw new Error(`${c.failed} of ${connections} connections failed: ${c.errors.join('; ')}`);
     log(`    ${target}: ${c.connected} clients subscribed in ${connectS.toFixed(1)} s`);
-    const result = await s.step({ groups, settleMs: x.settleMs, measureMs: x.measureMs, drainMs: x.drainMs, holders: holdersPerGroup(groups, sets, x.universe) });
+    const result = await s.step({
+      groups,
+      settleMs: x.settleMs,
+      measureMs: x.measureMs,
+      drainMs: x.drainMs,
+      holders: holdersPerGroup(groups, sets, x.universe),
+    });
     // The feed runs on for a few seconds after the window: the timed subscribe meets the same load.
     const probeSet = pickKeys(x.probeKeys, x.universe, seeded(88));
     let probe: ProbeReport | undefined;
@@ -294,7 +315,13 @@ export async function runInterest(mode: 'all' | 'interest', x: ExchangeScale, lo
       subs = now;
     }
     await s.preload([universeGroup(x)], x.preloadMs, 500);
-    const result = await s.step({ groups, settleMs: x.settleMs, measureMs: x.measureMs, drainMs: x.drainMs, holders: holdersPerGroup(groups, sets, x.universe) });
+    const result = await s.step({
+      groups,
+      settleMs: x.settleMs,
+      measureMs: x.measureMs,
+      drainMs: x.drainMs,
+      holders: holdersPerGroup(groups, sets, x.universe),
+    });
     if (mode === 'interest' && subs.everything > 0) {
       log(`    s9-interest interest: the proxy subscribed to everything although asked for interest: the figures compare nothing`);
     }

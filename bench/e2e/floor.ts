@@ -67,7 +67,12 @@ async function main(): Promise<void> {
     let authed = false;
     const held: Topic[] = [];
     ws.on('message', (data: Buffer) => {
-      const msg = JSON.parse(data.toString('utf8')) as { action?: string; api_key?: string; mode?: number; symbols?: { symbol: string; exchange: string }[] };
+      const msg = JSON.parse(data.toString('utf8')) as {
+        action?: string;
+        api_key?: string;
+        mode?: number;
+        symbols?: { symbol: string; exchange: string }[];
+      };
       if (msg.action === 'authenticate') {
         authed = msg.api_key === config.apiKey;
         ws.send(JSON.stringify(authed ? { type: 'auth', status: 'success' } : { status: 'error', code: 'AUTHENTICATION_ERROR' }));

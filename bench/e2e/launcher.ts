@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const options = childConfig<LauncherConfig>();
   boundChild(options.maxLifetimeMs);
   // An option the proxy does not know would be ignored silently: look for it in the defaults.
-  const supports = { zmqSubscribe: 'zmqSubscribe' in defaultServeConfig({ apiKeys: [{ key: options.apiKey, userId: 'bench', broker: BROKER }] }) };
+  const supports = {
+    zmqSubscribe: 'zmqSubscribe' in defaultServeConfig({ apiKeys: [{ key: options.apiKey, userId: 'bench', broker: BROKER }] }),
+  };
   const optional: Record<string, unknown> = {};
   if (options.zmqSubscribe !== undefined && supports.zmqSubscribe) optional['zmqSubscribe'] = options.zmqSubscribe;
   const config = defaultServeConfig({

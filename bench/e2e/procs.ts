@@ -48,7 +48,10 @@ export class Child {
     stdout?: number,
   ) {
     installCleanup();
-    this.proc = fork(script, [JSON.stringify(config)], { stdio: ['ignore', stdout ?? 'inherit', 'inherit', 'ipc'], execArgv: [...execArgv] });
+    this.proc = fork(script, [JSON.stringify(config)], {
+      stdio: ['ignore', stdout ?? 'inherit', 'inherit', 'ipc'],
+      execArgv: [...execArgv],
+    });
     live.add(this);
     this.proc.on('message', (msg: IpcMessage) => {
       if (msg.id !== undefined) {

@@ -201,17 +201,19 @@ export function summarizeProfile(file: string, top = 15, window?: { readonly fro
   if (root) walk(root.id, new Set());
 
   const entries = (m: Map<string, { area: string; us: number }>): ProfileEntry[] =>
-    [...m.entries()]
-      .map(([name, v]) => ({ name, area: v.area, pct: (v.us / busyUs) * 100, ms: v.us / 1000 }))
-      .sort((a, b) => b.ms - a.ms);
+    [...m.entries()].map(([name, v]) => ({ name, area: v.area, pct: (v.us / busyUs) * 100, ms: v.us / 1000 })).sort((a, b) => b.ms - a.ms);
   const skip = new Set(['(root)', '(program)', '(garbage collector)', '(idle)']);
   return {
     file,
     durationMs: durationUs / 1000,
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
-    areas: [...areas.entries()].map(([name, us]) => ({ name, area: name, pct: (us / busyUs) * 100, ms: us / 1000 })).sort((a, b) => b.ms - a.ms),
-    stages: [...stages.entries()].map(([name, us]) => ({ name, area: name, pct: (us / busyUs) * 100, ms: us / 1000 })).sort((a, b) => b.ms - a.ms),
+    areas: [...areas.entries()]
+      .map(([name, us]) => ({ name, area: name, pct: (us / busyUs) * 100, ms: us / 1000 }))
+      .sort((a, b) => b.ms - a.ms),
+    stages: [...stages.entries()]
+      .map(([name, us]) => ({ name, area: name, pct: (us / busyUs) * 100, ms: us / 1000 }))
+      .sort((a, b) => b.ms - a.ms),
     self: entries(self).slice(0, top),
     inclusive: entries(inclusive)
       .filter((e) => !skip.has(e.name.split(' ')[0] as string) && !e.name.startsWith('(anonymous) node:internal/') && e.pct < 99.5)

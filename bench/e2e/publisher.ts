@@ -132,7 +132,13 @@ async function main(): Promise<void> {
       current = {
         plan,
         maxLagNs: 0,
-        groups: plan.groups.map((group) => ({ group, maker: new PayloadMaker(group), periodNs: 1e9 / groupRate(group), sent: 0, inWindow: 0 })),
+        groups: plan.groups.map((group) => ({
+          group,
+          maker: new PayloadMaker(group),
+          periodNs: 1e9 / groupRate(group),
+          sent: 0,
+          inWindow: 0,
+        })),
       };
     }
     const run = current;

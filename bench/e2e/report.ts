@@ -68,7 +68,8 @@ export interface E2eResults {
   readonly errors: readonly string[];
 }
 
-const f = (v: number, digits = 2): string => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(digits)) : '–');
+const f = (v: number, digits = 2): string =>
+  Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(digits)) : '–';
 const int = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
 const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
 const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
@@ -80,43 +81,139 @@ function find<T extends { id: string; target: TargetKind }>(list: readonly T[], 
 /** Judges every target the runs allow. */
 export function checkTargets(r: E2eResults): TargetCheck[] {
   const out: TargetCheck[] = [];
-  const pair = (id: string): [StepResult | undefined, StepResult | undefined] => [find(r.scenarios, id, 'floor')?.result, find(r.scenarios, id, 'proxy')?.result];
+  const pair = (id: string): [StepResult | undefined, StepResult | undefined] => [
+    find(r.scenarios, id, 'floor')?.result,
+    find(r.scenarios, id, 'proxy')?.result,
+  ];
   const ratio = (id: string, pick: (s: StepResult) => number): number => {
     const [fl, px] = pair(id);
     return fl && px ? pick(px) / pick(fl) : NaN;
   };
-  const judge = (issue: string, target: string, goal: string, value: number, ok: (v: number) => boolean, show: (v: number) => string): void => {
+  const judge = (
+    issue: string,
+    target: string,
+    goal: string,
+    value: number,
+    ok: (v: number) => boolean,
+    show: (v: number) => string,
+  ): void => {
     out.push({ issue, target, goal, measured: show(value), pass: Number.isFinite(value) ? ok(value) : undefined });
   };
   // Batched delivery holds updates up to batch_ms by design: its latency is not judged.
   for (const s of r.scenarios.filter((s) => s.target === 'proxy' && !s.id.startsWith('s2b'))) {
-    judge('3', `p99, ${s.title}`, '≤ 2 ms', s.result.p99Ms, (v) => v <= 2, (v) => `${f(v)} ms (p99.9 ${f(s.result.p999Ms ?? NaN)} ms)`);
+    judge(
+      '3',
+      `p99, ${s.title}`,
+      '≤ 2 ms',
+      s.result.p99Ms,
+      (v) => v <= 2,
+      (v) => `${f(v)} ms (p99.9 ${f(s.result.p999Ms ?? NaN)} ms)`,
+    );
   }
-  judge('3', 'CPU at 1 client (scenario 1)', '≤ 1× floor', ratio('s1', (s) => s.cpuPct), (v) => v <= 1, x);
-  judge('3', 'CPU per delivered msg, 10 clients', '≤ 0.5× floor', ratio('s2-10', (s) => s.cpuUsPerMsg), (v) => v <= 0.5, x);
-  judge('6', 'scenario 1 CPU', '≤ 0.5× floor', ratio('s1', (s) => s.cpuPct), (v) => v <= 0.5, x);
-  judge('6', 'scenario 1 p99', '≤ 2 ms', pair('s1')[1]?.p99Ms ?? NaN, (v) => v <= 2, (v) => `${f(v)} ms (p99.9 ${f(pair('s1')[1]?.p999Ms ?? NaN)} ms)`);
+  judge(
+    '3',
+    'CPU at 1 client (scenario 1)',
+    '≤ 1× floor',
+    ratio('s1', (s) => s.cpuPct),
+    (v) => v <= 1,
+    x,
+  );
+  judge(
+    '3',
+    'CPU per delivered msg, 10 clients',
+    '≤ 0.5× floor',
+    ratio('s2-10', (s) => s.cpuUsPerMsg),
+    (v) => v <= 0.5,
+    x,
+  );
+  judge(
+    '6',
+    'scenario 1 CPU',
+    '≤ 0.5× floor',
+    ratio('s1', (s) => s.cpuPct),
+    (v) => v <= 0.5,
+    x,
+  );
+  judge(
+    '6',
+    'scenario 1 p99',
+    '≤ 2 ms',
+    pair('s1')[1]?.p99Ms ?? NaN,
+    (v) => v <= 2,
+    (v) => `${f(v)} ms (p99.9 ${f(pair('s1')[1]?.p999Ms ?? NaN)} ms)`,
+  );
   for (const n of [10, 100]) {
-    judge('6', `scenario 2 CPU per delivered msg, ${n} clients`, '≤ 0.3× floor', ratio(`s2-${n}`, (s) => s.cpuUsPerMsg), (v) => v <= 0.3, x);
+    judge(
+      '6',
+      `scenario 2 CPU per delivered msg, ${n} clients`,
+      '≤ 0.3× floor',
+      ratio(`s2-${n}`, (s) => s.cpuUsPerMsg),
+      (v) => v <= 0.3,
+      x,
+    );
   }
-  judge('6', 'scenario 2 p99 at 100 clients', '≤ 2 ms', pair('s2-100')[1]?.p99Ms ?? NaN, (v) => v <= 2, (v) => `${f(v)} ms (p99.9 ${f(pair('s2-100')[1]?.p999Ms ?? NaN)} ms)`);
+  judge(
+    '6',
+    'scenario 2 p99 at 100 clients',
+    '≤ 2 ms',
+    pair('s2-100')[1]?.p99Ms ?? NaN,
+    (v) => v <= 2,
+    (v) => `${f(v)} ms (p99.9 ${f(pair('s2-100')[1]?.p999Ms ?? NaN)} ms)`,
+  );
   for (const e of (r.exchange ?? []).filter((e) => e.target === 'proxy')) {
-    judge('15', 'p99, scenario 8 (exchange scale)', '≤ 2 ms', e.result.p99Ms, (v) => v <= 2, (v) => `${f(v)} ms (p99.9 ${f(e.result.p999Ms)} ms)`);
+    judge(
+      '15',
+      'p99, scenario 8 (exchange scale)',
+      '≤ 2 ms',
+      e.result.p99Ms,
+      (v) => v <= 2,
+      (v) => `${f(v)} ms (p99.9 ${f(e.result.p999Ms)} ms)`,
+    );
   }
-  judge('6', 'batched delivery, CPU per delivered update, 100 clients', '≤ 0.1× floor', ratio('s2b-100', (s) => s.cpuUsPerMsg), (v) => v <= 0.1, x);
+  judge(
+    '6',
+    'batched delivery, CPU per delivered update, 100 clients',
+    '≤ 0.1× floor',
+    ratio('s2b-100', (s) => s.cpuUsPerMsg),
+    (v) => v <= 0.1,
+    x,
+  );
   const rampRatio = (id: string): number => {
     const fl = find(r.ramps, id, 'floor');
     const px = find(r.ramps, id, 'proxy');
     return fl && px && fl.maxSustained > 0 ? px.maxSustained / fl.maxSustained : NaN;
   };
   const bound = (id: string): string => {
-    const gen = [find(r.ramps, id, 'floor'), find(r.ramps, id, 'proxy')].filter((x): x is RampRun => x !== undefined && x.stoppedBy !== 'target').map((x) => x.target);
+    const gen = [find(r.ramps, id, 'floor'), find(r.ramps, id, 'proxy')]
+      .filter((x): x is RampRun => x !== undefined && x.stoppedBy !== 'target')
+      .map((x) => x.target);
     return gen.length > 0 ? ` (${gen.join(', ')}: not saturated, a lower bound)` : '';
   };
-  judge('6', 'ramp, --throttle-ms 0: max sustained ingest', '≥ 0.9× floor', rampRatio('s5-t0'), (v) => v >= 0.9, (v) => x(v) + bound('s5-t0'));
-  judge('6', 'ramp, throttle + bursts: max sustained ingest', '≥ 2× floor', rampRatio('s5-burst'), (v) => v >= 2, (v) => x(v) + bound('s5-burst'));
+  judge(
+    '6',
+    'ramp, --throttle-ms 0: max sustained ingest',
+    '≥ 0.9× floor',
+    rampRatio('s5-t0'),
+    (v) => v >= 0.9,
+    (v) => x(v) + bound('s5-t0'),
+  );
+  judge(
+    '6',
+    'ramp, throttle + bursts: max sustained ingest',
+    '≥ 2× floor',
+    rampRatio('s5-burst'),
+    (v) => v >= 2,
+    (v) => x(v) + bound('s5-burst'),
+  );
   const conns = find(r.connections, 's6', 'proxy');
-  judge('6', 'RSS per idle connection', '≤ 20 KB', conns?.rssPerConnKB ?? NaN, (v) => v <= 20, (v) => `${f(v, 1)} KB`);
+  judge(
+    '6',
+    'RSS per idle connection',
+    '≤ 20 KB',
+    conns?.rssPerConnKB ?? NaN,
+    (v) => v <= 20,
+    (v) => `${f(v, 1)} KB`,
+  );
   if (r.soak) {
     // "No upward slope": the heap after GC does not grow by 1% or more of itself over the soak, or
     // its slope is within two standard errors of zero (sampling noise, not a trend).
@@ -185,43 +282,44 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
       f(res.othersCorePct, 0),
     ]);
   }
-  if (rows.length > 0) parts.push(
-    '### Scenarios 1–4',
-    markdownTable(
-      [
-        { header: 'scenario' },
-        { header: 'target' },
-        { header: 'conns', right: true },
-        { header: 'ingest/s', right: true },
-        { header: 'delivered/s', right: true },
-        { header: 'deliv/exp', right: true },
-        { header: 'seq gaps', right: true },
-        { header: 'p50 ms', right: true },
-        { header: 'p99 ms', right: true },
-        { header: 'p99.9 ms', right: true },
-        { header: 'max ms', right: true },
-        { header: 'CPU %', right: true },
-        { header: 'of which kernel %', right: true },
-        { header: 'CPU µs/msg', right: true },
-        { header: 'CPU ÷ floor', right: true },
-        { header: 'µs/msg ÷ floor', right: true },
-        { header: 'RSS MB idle → end', right: true },
-        { header: 'gen CPU %', right: true },
-        { header: 'clients CPU %', right: true },
-        { header: 'others %', right: true },
-      ],
-      rows,
-    ),
-    'CPU % is of one core, from /proc/<pid>/stat (utime+stime) over the window; "of which kernel" is the stime part (syscalls: ' +
-      'socket reads and writes, loopback TCP, epoll); µs/msg divides it by the `market_data` ' +
-      'updates the target handed to client sockets in the window (frames; for batch_ms clients, the updates inside ' +
-      '`market_data_batch` frames) — the updates delivered, while clients keep up. Latency is publish→receive: the publisher stamps each payload with CLOCK_MONOTONIC, ' +
-      'the client subtracts on arrival. deliv/exp: frames stamped in the window that arrived, over what should arrive (the floor ' +
-      'and throttle 0: every tick × connections; with the throttle: every tick of a key ticking slower than the window, one per ' +
-      'window for faster keys). gen/clients CPU: the publisher and the client processes (a saturated generator shows there); ' +
-      'others: CPU the rest of the machine used meanwhile, in % of one core (approximate: /proc/stat and the per-process ' +
-      'counters disagree by up to ~15% of a core, so small negative values mean "nothing else ran").',
-  );
+  if (rows.length > 0)
+    parts.push(
+      '### Scenarios 1–4',
+      markdownTable(
+        [
+          { header: 'scenario' },
+          { header: 'target' },
+          { header: 'conns', right: true },
+          { header: 'ingest/s', right: true },
+          { header: 'delivered/s', right: true },
+          { header: 'deliv/exp', right: true },
+          { header: 'seq gaps', right: true },
+          { header: 'p50 ms', right: true },
+          { header: 'p99 ms', right: true },
+          { header: 'p99.9 ms', right: true },
+          { header: 'max ms', right: true },
+          { header: 'CPU %', right: true },
+          { header: 'of which kernel %', right: true },
+          { header: 'CPU µs/msg', right: true },
+          { header: 'CPU ÷ floor', right: true },
+          { header: 'µs/msg ÷ floor', right: true },
+          { header: 'RSS MB idle → end', right: true },
+          { header: 'gen CPU %', right: true },
+          { header: 'clients CPU %', right: true },
+          { header: 'others %', right: true },
+        ],
+        rows,
+      ),
+      'CPU % is of one core, from /proc/<pid>/stat (utime+stime) over the window; "of which kernel" is the stime part (syscalls: ' +
+        'socket reads and writes, loopback TCP, epoll); µs/msg divides it by the `market_data` ' +
+        'updates the target handed to client sockets in the window (frames; for batch_ms clients, the updates inside ' +
+        '`market_data_batch` frames) — the updates delivered, while clients keep up. Latency is publish→receive: the publisher stamps each payload with CLOCK_MONOTONIC, ' +
+        'the client subtracts on arrival. deliv/exp: frames stamped in the window that arrived, over what should arrive (the floor ' +
+        'and throttle 0: every tick × connections; with the throttle: every tick of a key ticking slower than the window, one per ' +
+        'window for faster keys). gen/clients CPU: the publisher and the client processes (a saturated generator shows there); ' +
+        'others: CPU the rest of the machine used meanwhile, in % of one core (approximate: /proc/stat and the per-process ' +
+        'counters disagree by up to ~15% of a core, so small negative values mean "nothing else ran").',
+    );
 
   if (r.ramps.length > 0) {
     const rampRows = r.ramps.map((ramp) => {
@@ -232,14 +330,27 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
         ramp.target === 'proxy' ? `proxy (throttle ${ramp.throttleMs})` : 'floor',
         int(ramp.maxSustained),
         floor && floor.maxSustained > 0 ? x(ramp.maxSustained / floor.maxSustained) : '',
-        ramp.stoppedBy === 'target' ? 'target failed next step' : ramp.stoppedBy === 'generator' ? 'generator fell behind' : 'last step passed',
-        last ? `${int(last.scheduledPerS)}/s: ${pct(last.deliveredRatio)}, p99 ${f(last.p99Ms)} ms, p99.9 ${f(last.p999Ms ?? NaN)} ms, CPU ${f(last.cpuPct, 0)}%, gen ${f(last.publisherCpuPct, 0)}%` : '',
+        ramp.stoppedBy === 'target'
+          ? 'target failed next step'
+          : ramp.stoppedBy === 'generator'
+            ? 'generator fell behind'
+            : 'last step passed',
+        last
+          ? `${int(last.scheduledPerS)}/s: ${pct(last.deliveredRatio)}, p99 ${f(last.p99Ms)} ms, p99.9 ${f(last.p999Ms ?? NaN)} ms, CPU ${f(last.cpuPct, 0)}%, gen ${f(last.publisherCpuPct, 0)}%`
+          : '',
       ];
     });
     parts.push(
       '### Scenario 5: ramp (max sustained ingest: delivered/expected ≥ 0.99 and p99 ≤ 50 ms)',
       markdownTable(
-        [{ header: 'ramp' }, { header: 'target' }, { header: 'max ingest/s', right: true }, { header: '÷ floor', right: true }, { header: 'stopped' }, { header: 'last step' }],
+        [
+          { header: 'ramp' },
+          { header: 'target' },
+          { header: 'max ingest/s', right: true },
+          { header: '÷ floor', right: true },
+          { header: 'stopped' },
+          { header: 'last step' },
+        ],
         rampRows,
       ),
     );
@@ -281,8 +392,28 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
     parts.push(
       `### Scenario 7: soak (scenario 2, 10 clients, ${s.minutes} min)`,
       markdownTable(
-        [{ header: 'deliv/exp' }, { header: 'p99 ms' }, { header: 'p99.9 ms' }, { header: 'CPU %' }, { header: 'heap MB (after GC), first → last' }, { header: 'heap slope KB/min' }, { header: 'RSS MB, first → last' }, { header: 'RSS slope KB/min' }],
-        [[pct(s.result.deliveredRatio), f(s.result.p99Ms), f(s.result.p999Ms ?? NaN), f(s.result.cpuPct, 1), `${f(first?.[1] ?? NaN)} → ${f(last?.[1] ?? NaN)}`, f(s.heapSlopeKBPerMin), `${f(first?.[2] ?? NaN)} → ${f(last?.[2] ?? NaN)}`, f(s.rssSlopeKBPerMin)]],
+        [
+          { header: 'deliv/exp' },
+          { header: 'p99 ms' },
+          { header: 'p99.9 ms' },
+          { header: 'CPU %' },
+          { header: 'heap MB (after GC), first → last' },
+          { header: 'heap slope KB/min' },
+          { header: 'RSS MB, first → last' },
+          { header: 'RSS slope KB/min' },
+        ],
+        [
+          [
+            pct(s.result.deliveredRatio),
+            f(s.result.p99Ms),
+            f(s.result.p999Ms ?? NaN),
+            f(s.result.cpuPct, 1),
+            `${f(first?.[1] ?? NaN)} → ${f(last?.[1] ?? NaN)}`,
+            f(s.heapSlopeKBPerMin),
+            `${f(first?.[2] ?? NaN)} → ${f(last?.[2] ?? NaN)}`,
+            f(s.rssSlopeKBPerMin),
+          ],
+        ],
       ),
     );
   }
@@ -300,21 +431,42 @@ export function formatReport(r: E2eResults, m: Machine, quick: boolean, date: st
   );
 
   if (r.levers.length > 0) {
-    const base = (scenario: string): StepResult | undefined => r.levers.find((l) => l.scenario === scenario && l.program === 'floor')?.result;
+    const base = (scenario: string): StepResult | undefined =>
+      r.levers.find((l) => l.scenario === scenario && l.program === 'floor')?.result;
     parts.push(
       '### Levers, measured on the floor (`--levers`)',
       'The floor with one delivery lever applied, against the plain floor and the proxy on the same load: what the lever ' +
         'is worth by itself. cork: each client socket corked until the batch of ready ticks is sent (one writev per client ' +
         'per batch). preframed: cork, and the WebSocket frame (header + payload) built once per tick and the same bytes ' +
-        'written to every socket instead of one `ws.send` per client. one write per client: preframed, and a client\'s ' +
+        "written to every socket instead of one `ws.send` per client. one write per client: preframed, and a client's " +
         'frames of the batch joined into one buffer, one `socket.write` per client per batch. ZMTP reader: the floor reads ' +
-        'its socket with the proxy\'s built-in ZMTP engine instead of the zeromq package (what the receive path is worth). ' +
+        "its socket with the proxy's built-in ZMTP engine instead of the zeromq package (what the receive path is worth). " +
         '`proxy, --zmq-engine libzmq`: the proxy on the zeromq package, as before the ZMTP engine became its default.',
       markdownTable(
-        [{ header: 'scenario' }, { header: 'program' }, { header: 'deliv/exp', right: true }, { header: 'p99 ms', right: true }, { header: 'p99.9 ms', right: true }, { header: 'CPU %', right: true }, { header: 'of which kernel %', right: true }, { header: 'CPU µs/msg', right: true }, { header: '÷ plain floor', right: true }],
+        [
+          { header: 'scenario' },
+          { header: 'program' },
+          { header: 'deliv/exp', right: true },
+          { header: 'p99 ms', right: true },
+          { header: 'p99.9 ms', right: true },
+          { header: 'CPU %', right: true },
+          { header: 'of which kernel %', right: true },
+          { header: 'CPU µs/msg', right: true },
+          { header: '÷ plain floor', right: true },
+        ],
         r.levers.map((l) => {
           const b = base(l.scenario);
-          return [l.scenario, l.program, pct(l.result.deliveredRatio), f(l.result.p99Ms), f(l.result.p999Ms ?? NaN), f(l.result.cpuPct, 1), f(l.result.sysPct, 1), f(l.result.cpuUsPerMsg), b ? x(l.result.cpuUsPerMsg / b.cpuUsPerMsg) : ''];
+          return [
+            l.scenario,
+            l.program,
+            pct(l.result.deliveredRatio),
+            f(l.result.p99Ms),
+            f(l.result.p999Ms ?? NaN),
+            f(l.result.cpuPct, 1),
+            f(l.result.sysPct, 1),
+            f(l.result.cpuUsPerMsg),
+            b ? x(l.result.cpuUsPerMsg / b.cpuUsPerMsg) : '',
+          ];
         }),
       ),
     );
@@ -332,9 +484,15 @@ export function formatProfile(target: TargetKind, scenario: string, p: ProfileSu
     `### CPU profile: ${target}, ${scenario}`,
     `${f(p.durationMs / 1000, 1)} s profiled, JS thread busy ${f(p.busyMs, 0)} ms (${f((p.busyMs / p.durationMs) * 100, 1)}%). Profile: \`${p.file}\`.`,
     '#### By stage (each sample goes to the nearest frame on its stack that names a stage)',
-    markdownTable([{ header: 'stage' }, { header: '% busy', right: true }, { header: 'ms', right: true }], p.stages.map((a) => [a.name, `${a.pct.toFixed(1)}%`, f(a.ms, 0)])),
+    markdownTable(
+      [{ header: 'stage' }, { header: '% busy', right: true }, { header: 'ms', right: true }],
+      p.stages.map((a) => [a.name, `${a.pct.toFixed(1)}%`, f(a.ms, 0)]),
+    ),
     '#### By area (self time)',
-    markdownTable([{ header: 'area' }, { header: '% busy', right: true }, { header: 'ms', right: true }], p.areas.map((a) => [a.name, `${a.pct.toFixed(1)}%`, f(a.ms, 0)])),
+    markdownTable(
+      [{ header: 'area' }, { header: '% busy', right: true }, { header: 'ms', right: true }],
+      p.areas.map((a) => [a.name, `${a.pct.toFixed(1)}%`, f(a.ms, 0)]),
+    ),
     '#### Top functions, self time',
     markdownTable(cols, rows(p.self)),
     '#### Top functions, inclusive time',
@@ -354,8 +512,17 @@ export interface GcRun {
   readonly result: StepResult;
   /** Ticks the publisher sent in the window (what the target received, barring drops). */
   readonly ticksIn: number;
-  readonly allocation?: { readonly totalBytes: number; readonly sites: readonly AllocationSite[]; readonly byCaller: readonly AllocationSite[] };
-  readonly traceReasons: readonly { readonly collector: string; readonly reason: string; readonly count: number; readonly totalMs: number }[];
+  readonly allocation?: {
+    readonly totalBytes: number;
+    readonly sites: readonly AllocationSite[];
+    readonly byCaller: readonly AllocationSite[];
+  };
+  readonly traceReasons: readonly {
+    readonly collector: string;
+    readonly reason: string;
+    readonly count: number;
+    readonly totalMs: number;
+  }[];
   readonly files: { readonly trace: string; readonly heap?: string };
 }
 
@@ -400,7 +567,7 @@ export function formatGc(runs: readonly GcRun[]): string {
         ];
       }),
     ),
-    'Counts from a `PerformanceObserver` on `gc` entries over the window; allocation from V8\'s sampling heap profiler ' +
+    "Counts from a `PerformanceObserver` on `gc` entries over the window; allocation from V8's sampling heap profiler " +
       'over the same window, counting objects collected since (so it is what was allocated, not what survived; sampled, ' +
       'so small sites are approximate). B/tick in: bytes allocated in the window ÷ ticks the target received in it.',
   );
@@ -415,7 +582,8 @@ export function formatGc(runs: readonly GcRun[]): string {
       );
     }
     if (r.allocation) {
-      const rows = (list: readonly AllocationSite[]): string[][] => list.map((a) => [`\`${a.site}\``, `${a.pct.toFixed(1)}%`, int(a.bytes / r.ticksIn)]);
+      const rows = (list: readonly AllocationSite[]): string[][] =>
+        list.map((a) => [`\`${a.site}\``, `${a.pct.toFixed(1)}%`, int(a.bytes / r.ticksIn)]);
       const cols = [{ header: 'site' }, { header: 'share', right: true }, { header: 'B/tick in', right: true }];
       parts.push(
         `#### ${r.scenario} ${r.target}, ${r.variant === 'survivors' ? 'objects that outlived the young generation' : 'every allocation'}, by the allocating function (${r.files.heap ?? ''})`,
@@ -455,7 +623,13 @@ export function formatExchange(runs: readonly ExchangeRun[]): string {
       `${int(r.rssPerKeyB)} / ${int(r.heapPerKeyB)}`,
       f(r.connectS, 1),
       p ? f(p.replyMs, 1) : r.probeError ? 'failed' : '–',
-      p ? (r.target === 'floor' ? 'none kept' : Number.isFinite(p.snapshotsMs) ? `${f(p.snapshotsMs, 1)} (${int(p.stampedBefore ?? NaN)})` : `not all: ${int(p.snapshots)}/${int(r.probeKeys)}`) : '–',
+      p
+        ? r.target === 'floor'
+          ? 'none kept'
+          : Number.isFinite(p.snapshotsMs)
+            ? `${f(p.snapshotsMs, 1)} (${int(p.stampedBefore ?? NaN)})`
+            : `not all: ${int(p.snapshots)}/${int(r.probeKeys)}`
+        : '–',
     ];
   });
   return [

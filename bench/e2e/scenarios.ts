@@ -119,11 +119,25 @@ export interface ScenarioDef {
 export function plainScenarios(scale: Scale): ScenarioDef[] {
   const quote = (groups: TickGroup[]): Subscription => ({ symbols: symbolsOf(groups), mode: 2, depth: 5 });
   const seedFeed = [seed(scale)];
-  const depth: TickGroup = { name: 'depth', firstSymbol: 0, keys: scale.symbols, ratePerKey: 5, mode: 3, depthLevels: 50, unsortedShare: 0.5 };
+  const depth: TickGroup = {
+    name: 'depth',
+    firstSymbol: 0,
+    keys: scale.symbols,
+    ratePerKey: 5,
+    mode: 3,
+    depthLevels: 50,
+    unsortedShare: 0.5,
+  };
   const burstFeed = [seed(scale), burst(scale, scale.burstKeys)];
   return [
     { id: 's1', title: `1 seed: ${scale.symbols} sym × 5/s Quote`, connections: 1, groups: seedFeed, sub: quote(seedFeed) },
-    ...scale.fanOut.map((n) => ({ id: `s2-${n}`, title: `2 fan-out: ${n} clients`, connections: n, groups: seedFeed, sub: quote(seedFeed) })),
+    ...scale.fanOut.map((n) => ({
+      id: `s2-${n}`,
+      title: `2 fan-out: ${n} clients`,
+      connections: n,
+      groups: seedFeed,
+      sub: quote(seedFeed),
+    })),
     {
       id: `s2b-${BATCHED_CLIENTS}`,
       title: `2 fan-out: ${BATCHED_CLIENTS} clients, batch_ms ${BATCH_MS}`,
@@ -253,7 +267,10 @@ export async function runRamp(def: RampDef, target: TargetKind, scale: Scale, lo
     const steps: StepResult[] = [];
     let maxSustained = 0;
     let stoppedBy: RampRun['stoppedBy'] = 'steps';
-    const measure = async (groups: readonly TickGroup[], attempt: number): Promise<StepResult & { sustained: boolean; behind: boolean }> => {
+    const measure = async (
+      groups: readonly TickGroup[],
+      attempt: number,
+    ): Promise<StepResult & { sustained: boolean; behind: boolean }> => {
       const r = await s.step({ groups, settleMs, measureMs, drainMs });
       steps.push(r);
       const sustained = r.deliveredRatio >= SUSTAINED_RATIO && r.p99Ms <= SUSTAINED_P99_MS;
@@ -355,16 +372,19 @@ export async function runSoak(scale: Scale, log: (line: string) => void): Promis
   return withSession(spec, async (s) => {
     await connectAll(s, { symbols: symbolsOf(groups), mode: 2, depth: 5 });
     const samples: [number, number, number][] = [];
-    const result = await s.step({ groups, settleMs: scale.settleMs, measureMs: scale.soakMs, drainMs: scale.drainMs }, async (fromNs, toNs) => {
-      const start = Date.now();
-      while (Date.now() - start < (toNs - fromNs) / 1e6 - 1000) {
-        const m = await s.memory(true);
-        const t = (Date.now() - start) / 1000;
-        samples.push([t, m.heapUsed / 2 ** 20, m.rss / 2 ** 20]);
-        log(`    soak ${t.toFixed(0)} s: heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MB, rss ${(m.rss / 2 ** 20).toFixed(1)} MB`);
-        await new Promise((resolve) => setTimeout(resolve, scale.soakSampleMs));
-      }
-    });
+    const result = await s.step(
+      { groups, settleMs: scale.settleMs, measureMs: scale.soakMs, drainMs: scale.drainMs },
+      async (fromNs, toNs) => {
+        const start = Date.now();
+        while (Date.now() - start < (toNs - fromNs) / 1e6 - 1000) {
+          const m = await s.memory(true);
+          const t = (Date.now() - start) / 1000;
+          samples.push([t, m.heapUsed / 2 ** 20, m.rss / 2 ** 20]);
+          log(`    soak ${t.toFixed(0)} s: heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MB, rss ${(m.rss / 2 ** 20).toFixed(1)} MB`);
+          await new Promise((resolve) => setTimeout(resolve, scale.soakSampleMs));
+        }
+      },
+    );
     const settled = samples.filter(([t]) => t >= Math.min(60, scale.soakMs / 4000));
     return {
       id: 's7',

@@ -19,8 +19,6 @@ import type { Plan, PlanReport } from './publisher';
 
 export type TargetKind = 'floor' | 'proxy';
 
-
-
 export interface SessionSpec {
   readonly target: TargetKind;
   /** Runs a floor variant instead of the plain floor (lever experiments only). */
@@ -210,11 +208,23 @@ export class Session {
         ? new Child(
             'proxy',
             join(HERE, 'launcher.js'),
-            { ...common, throttleMs: spec.throttleMs, zmqReadIntervalMs: spec.zmqReadIntervalMs, zmqEngine: spec.zmqEngine, ...spec.launcher },
+            {
+              ...common,
+              throttleMs: spec.throttleMs,
+              zmqReadIntervalMs: spec.zmqReadIntervalMs,
+              zmqEngine: spec.zmqEngine,
+              ...spec.launcher,
+            },
             execArgv,
             stdout,
           )
-        : new Child('floor', join(HERE, 'floor.js'), { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain', zmtp: spec.floorZmtp === true }, execArgv, stdout);
+        : new Child(
+            'floor',
+            join(HERE, 'floor.js'),
+            { ...common, receiveHighWaterMark: 100_000, variant: spec.floorVariant ?? 'plain', zmtp: spec.floorZmtp === true },
+            execArgv,
+            stdout,
+          );
     // The child holds its own copy of the descriptor.
     if (stdout !== undefined) closeSync(stdout);
     const clients = Array.from(
@@ -253,7 +263,9 @@ export class Session {
     const untilNs = atNs + (overMs + 60_000) * 1e6;
     const plan: Plan = { id: ++this.planId, atNs, untilNs, groups, windowFromNs: atNs, windowToNs: untilNs };
     const n = this.publishers.length;
-    await Promise.all(this.publishers.map((pub, p) => pub.request('plan', { plan: n === 1 ? plan : { ...plan, groups: shareGroups(groups, n, p) } })));
+    await Promise.all(
+      this.publishers.map((pub, p) => pub.request('plan', { plan: n === 1 ? plan : { ...plan, groups: shareGroups(groups, n, p) } })),
+    );
     const want = groups.reduce((s, g) => s + g.keys, 0);
     const deadline = Date.now() + overMs + 60_000;
     let sent = 0;
@@ -271,7 +283,9 @@ export class Session {
 
   /** Subscriptions the publishers received from the target (summed over publishers). */
   async publisherSubscriptions(): Promise<{ subscribed: number; unsubscribed: number; everything: number }> {
-    const all = await Promise.all(this.publishers.map((p) => p.request<{ subscribed: number; unsubscribed: number; everything: number }>('subscriptions')));
+    const all = await Promise.all(
+      this.publishers.map((p) => p.request<{ subscribed: number; unsubscribed: number; everything: number }>('subscriptions')),
+    );
     return {
       subscribed: all.reduce((s, r) => s + r.subscribed, 0),
       unsubscribed: all.reduce((s, r) => s + r.unsubscribed, 0),
@@ -344,7 +358,15 @@ export class Session {
     ]);
 
     const pids = { target: this.target.pid, publishers: publishers.map((p) => p.pid), clients: this.clients.map((c) => c.pid) };
-    const sample = async (): Promise<{ t: number; machine: number; target: number; targetSys: number; publisher: number; clients: number; framesSent: number }> => {
+    const sample = async (): Promise<{
+      t: number;
+      machine: number;
+      target: number;
+      targetSys: number;
+      publisher: number;
+      clients: number;
+      framesSent: number;
+    }> => {
       const counters = this.target.request<{ framesSent: number; batchedUpdates?: number }>('stats');
       const cpu = {
         t: nowNs(),
@@ -358,9 +380,15 @@ export class Session {
       return { ...cpu, framesSent: this.batched && c.batchedUpdates !== undefined ? c.batchedUpdates : c.framesSent };
     };
     const diag = this.spec.diag;
-    const heapProfileFile = diag?.heapProfileFile === undefined ? undefined : `${diag.heapProfileFile.replace(/\.heapprofile$/, '')}-${plan.id}.heapprofile`;
+    const heapProfileFile =
+      diag?.heapProfileFile === undefined ? undefined : `${diag.heapProfileFile.replace(/\.heapprofile$/, '')}-${plan.id}.heapprofile`;
     await sleep((fromNs - nowNs()) / 1e6 - (diag ? 30 : 0));
-    if (diag) await this.target.request('diag-start', { heapProfileFile, samplingIntervalBytes: diag.samplingIntervalBytes, survivorsOnly: diag.survivorsOnly });
+    if (diag)
+      await this.target.request('diag-start', {
+        heapProfileFile,
+        samplingIntervalBytes: diag.samplingIntervalBytes,
+        survivorsOnly: diag.survivorsOnly,
+      });
     const first = await sample();
     const during = onWindow?.(fromNs, toNs);
     await sleep((toNs - nowNs()) / 1e6);
@@ -423,7 +451,8 @@ export class Session {
       publisherCpuPct: ((last.publisher - first.publisher) / wallUs) * 100,
       clientCpuPct: ((last.clients - first.clients) / wallUs) * 100,
       clientsClosed: reports.reduce((s, r) => s + r.closed, 0),
-      othersCorePct: ((last.machine - first.machine - targetCpuUs - (last.publisher - first.publisher) - (last.clients - first.clients)) / wallUs) * 100,
+      othersCorePct:
+        ((last.machine - first.machine - targetCpuUs - (last.publisher - first.publisher) - (last.clients - first.clients)) / wallUs) * 100,
       proxyStats: this.spec.target === 'proxy' ? pickStats(targetStats) : undefined,
       diag: diagReport,
     };
@@ -431,10 +460,7 @@ export class Session {
 
   /** Stops every process of the session; the target gets SIGTERM (so a CPU profile is written). */
   async stop(): Promise<void> {
-    await Promise.all([
-      ...this.publishers.map((p) => p.stop('SIGKILL')),
-      ...this.clients.map((c) => c.stop('SIGKILL')),
-    ]);
+    await Promise.all([...this.publishers.map((p) => p.stop('SIGKILL')), ...this.clients.map((c) => c.stop('SIGKILL'))]);
     await this.target.stop('SIGTERM', 5000);
   }
 }

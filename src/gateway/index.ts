@@ -192,10 +192,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
       clearInterval(heartbeat);
       // The upgrade listener stays: while the server drains, late upgrades get a clear 503.
       const open = [...sessions];
-      const closed = Promise.all(open.map((s) => new Promise<void>((resolve) => {
-        if (s.ws.readyState === s.ws.CLOSED) return resolve();
-        s.ws.once('close', () => resolve());
-      })));
+      const closed = Promise.all(
+        open.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if (s.ws.readyState === s.ws.CLOSED) return resolve();
+              s.ws.once('close', () => resolve());
+            }),
+        ),
+      );
       // A restart must strand no client (docs/protocol-notes.md, "Restarts"): an open connection is
       // cut without a close frame, which every client we know treats as a drop to recover from
       // (a browser reports wasClean false, code 1006; a close frame, whatever its code, reads as

@@ -278,8 +278,7 @@ export class Outbox {
     if (this.batch !== undefined) {
       const frames = [...pending.values()];
       this.writeBatch({ frames, bytes: encodeBatch(frames) });
-    }
-    else for (const frame of pending.values()) this.write(frame);
+    } else for (const frame of pending.values()) this.write(frame);
     // Still over the soft limit after the backlog: keep conflating, and keep the clock running.
     if (this.over(this.limits.softBytes)) {
       const since = this.slowSince;

@@ -487,7 +487,14 @@ export class Session {
     const released: { identity: Identity; item: UpstreamItem }[] = [];
     for (const r of removed) for (const mode of r.modes) this.takeAcquired(r.exchange, r.symbol, mode, released);
     this.release(released);
-    this.outbox.sendControl(unsubscribeReply(removed.map((r) => unsubscribedEntry(r.symbol, r.exchange, broker)), [], broker, rid));
+    this.outbox.sendControl(
+      unsubscribeReply(
+        removed.map((r) => unsubscribedEntry(r.symbol, r.exchange, broker)),
+        [],
+        broker,
+        rid,
+      ),
+    );
   }
 
   /** Moves the upstream acquisition of one dropped (exchange, symbol, mode), if any, into `into`. */

@@ -72,30 +72,27 @@ describe('normalizeBook (properties)', () => {
   it.each([
     ['depth: { buy, sell }', depthBook],
     ['bids/asks', bidsAsksBook],
-  ] as const)(
-    'sorts each side of a %s book into book order, drops levels without a finite price, caps at maxLevels',
-    (_shape, book) => {
-      fc.assert(
-        fc.property(book, maxLevels, (input, max) => {
-          const out = normalizeBook(input as Record<string, unknown>, { maxLevels: max });
-          const before = sides(input as Record<string, unknown>);
-          const after = sides(out);
-          for (const side of ['bid', 'ask'] as const) {
-            const levels = before[side];
-            if (!Array.isArray(levels)) {
-              expect(after[side]).toBe(levels);
-              continue;
-            }
-            const expected = expectedSide(levels, side, max);
-            expect(after[side]).toEqual(expected);
-            // The very same level objects, not copies.
-            (after[side] as unknown[]).forEach((level, i) => expect(level).toBe(expected[i]));
+  ] as const)('sorts each side of a %s book into book order, drops levels without a finite price, caps at maxLevels', (_shape, book) => {
+    fc.assert(
+      fc.property(book, maxLevels, (input, max) => {
+        const out = normalizeBook(input as Record<string, unknown>, { maxLevels: max });
+        const before = sides(input as Record<string, unknown>);
+        const after = sides(out);
+        for (const side of ['bid', 'ask'] as const) {
+          const levels = before[side];
+          if (!Array.isArray(levels)) {
+            expect(after[side]).toBe(levels);
+            continue;
           }
-        }),
-        RUNS,
-      );
-    },
-  );
+          const expected = expectedSide(levels, side, max);
+          expect(after[side]).toEqual(expected);
+          // The very same level objects, not copies.
+          (after[side] as unknown[]).forEach((level, i) => expect(level).toBe(expected[i]));
+        }
+      }),
+      RUNS,
+    );
+  });
 
   it('returns the shape it was given: the same keys, other fields untouched, depth stays depth', () => {
     fc.assert(
@@ -266,7 +263,17 @@ describe('normalizeBook (examples)', () => {
   });
 
   it('orders [price, quantity] pairs with string prices by their numeric value, not as text', () => {
-    const out = normalizeBook({ bids: [['9.5', '1'], ['10', '2'], ['100', '3']], asks: [['100', '1'], ['9.5', '2']] });
+    const out = normalizeBook({
+      bids: [
+        ['9.5', '1'],
+        ['10', '2'],
+        ['100', '3'],
+      ],
+      asks: [
+        ['100', '1'],
+        ['9.5', '2'],
+      ],
+    });
     expect(out).toStrictEqual({
       bids: [
         ['100', '3'],
@@ -284,7 +291,10 @@ describe('normalizeBook (examples)', () => {
     const out = normalizeBook({
       depth: {
         buy: [{ price: NaN }, { quantity: 1 }, { price: '' }, { price: 'x' }, { price: 5 }, { price: null }],
-        sell: [[Infinity, 1], [3, 1]],
+        sell: [
+          [Infinity, 1],
+          [3, 1],
+        ],
       },
     });
     expect(out).toStrictEqual({ depth: { buy: [{ price: 5 }], sell: [[3, 1]] } });
@@ -295,7 +305,16 @@ describe('normalizeBook (examples)', () => {
     [2.7, [3, 2]],
     [-1, []],
   ])('caps at maxLevels %p (floored, never negative)', (max, prices) => {
-    const out = normalizeBook({ bids: [[3, 1], [2, 1], [1, 1]] }, { maxLevels: max });
+    const out = normalizeBook(
+      {
+        bids: [
+          [3, 1],
+          [2, 1],
+          [1, 1],
+        ],
+      },
+      { maxLevels: max },
+    );
     expect((out.bids as number[][]).map((l) => l[0])).toEqual(prices);
   });
 
