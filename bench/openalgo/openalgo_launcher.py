@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Runs OpenAlgo's own code for the OpenAlgo comparison benchmark (bench/openalgo/README.md), with a
+broker adapter that stands in for a real one: every call succeeds and it publishes nothing (the
+benchmark's publisher process sends the ticks, as an adapter's PUB would).
+
+Run from anywhere with OpenAlgo's Python (its venv), the OpenAlgo root given by --root:
+
+    python3 openalgo_launcher.py seed  --root R --api-key KEY [--user U --broker B]
+    python3 openalgo_launcher.py proxy --root R            # websocket_proxy/server.py main()
+    python3 openalgo_launcher.py host  --root R --host-script .../tickcast_host.py --control tcp://...
+
+- seed: creates OpenAlgo's tables and stores the key with OpenAlgo's own functions
+  (database.auth_db.upsert_auth for the user's broker, upsert_api_key for the Argon2 key hash), so
+  both the proxy and the feed host verify it the way they would in an installation;
+- proxy: OpenAlgo's WebSocketProxy, its create_broker_adapter replaced by the stand-in (the name is
+  bound in websocket_proxy.server at import, so that is where it is patched);
+- host: Tickcast's contrib/openalgo/tickcast_host.py, with websocket_proxy.broker_factory's
+  create_broker_adapter replaced by the same stand-in.
+
+Ports and endpoints come from the environment as OpenAlgo reads them (WEBSOCKET_PORT, ZMQ_HOST,
+ZMQ_PORT), set by the runner; OpenAlgo's own loading of the root's .env never overrides them.
+"""
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import sys
+
+
+class StandInAdapter:
+    """What OpenAlgo's proxy and the feed host call on a broker adapter, answering success."""
+
+    def __init__(self):
+        self.connected = False
+        self.subscriptions = {}
+
+    def initialize(self, broker_name, user_id, auth_data=None, force=False):
+        self.broker_name, self.user_id = broker_name, user_id
+        return {"status": "success"}
+
+    def connect(self):
+        self.connected = True
+        return {"status": "success"}
+
+    def disconnect(self):
+        self.connected = False
+        return {"status": "success"}
+
+    def subscribe(self, symbol, exchange, mode=2, depth_level=5):
+        self.subscriptions[(exchange, symbol, mode)] = depth_level
+        return {"status": "success", "actual_depth": depth_level}
+
+    def unsubscribe(self, symbol, exchange, mode=2):
+        self.subscriptions.pop((exchange, symbol, mode), None)
+        return {"status": "success"}
+
+    def unsubscribe_all(self):
+        self.subscriptions.clear()
+        return {"status": "success"}
+
+    def is_auth_error(self, message):
+        return False
+
+    def clear_auth_cache_for_user(self, user_id):
+        pass
+
+
+def stand_in_factory(broker_name, *args, **kwargs):
+    return StandInAdapter()
+
+
+def enter_root(root):
+    root = os.path.abspath(root)
+    os.chdir(root)  # OpenAlgo's sqlite URLs (sqlite:///db/openalgo.db) are relative to its root
+    sys.path.insert(0, root)
+    from dotenv import load_dotenv
+
+    load_dotenv(os.path.join(root, ".env"), override=False)
+
+
+def seed(args):
+    from database import auth_db
+
+    auth_db.init_db()
+    auth_db.upsert_auth(args.user, "stand-in-broker-token", args.broker)
+    auth_db.upsert_api_key(args.user, args.api_key)
+    user = auth_db.verify_api_key(args.api_key)
+    if user != args.user:
+        print(f"seed: the stored key does not verify (got {user!r})", file=sys.stderr)
+        return 1
+    print(f"seed: key of user {user} on broker {auth_db.get_broker_name(args.api_key)} stored", flush=True)
+    # upsert_auth starts OpenAlgo's order-update listener for the broker (a thread that keeps
+    # retrying a broker it cannot reach here): nothing else to wait for.
+    os._exit(0)
+
+
+def proxy(args):
+    from websocket_proxy import server
+
+    server.create_broker_adapter = stand_in_factory
+    asyncio.run(server.main())
+    return 0
+
+
+def host(args):
+    from websocket_proxy import broker_factory
+
+    broker_factory.create_broker_adapter = stand_in_factory
+    spec = importlib.util.spec_from_file_location("tickcast_host", args.host_script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(["--control", args.control, "--root", os.getcwd(), "--log-level", "WARNING"])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["seed", "proxy", "host"])
+    parser.add_argument("--root", required=True, help="OpenAlgo's root (holding .env, database/, websocket_proxy/)")
+    parser.add_argument("--api-key", help="seed: the key to store")
+    parser.add_argument("--user", default="benchuser")
+    parser.add_argument("--broker", default="zerodha")
+    parser.add_argument("--host-script", help="host: path of Tickcast's contrib/openalgo/tickcast_host.py")
+    parser.add_argument("--control", default="tcp://127.0.0.1:5556", help="host: the endpoint it binds")
+    args = parser.parse_args()
+    enter_root(args.root)
+    return {"seed": seed, "proxy": proxy, "host": host}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

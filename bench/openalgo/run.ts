@@ -1,0 +1,310 @@
+/**
+ * Tickcast against OpenAlgo's own WebSocket proxy on the same feed, on this machine, in one run
+ * (bench/openalgo/README.md). For each client count, the two systems alternate (A, B, A, B …):
+ *
+ * - A, OpenAlgo: websocket_proxy/server.py (OpenAlgo's code, a stand-in broker adapter), keys
+ *   verified by OpenAlgo's auth_db;
+ * - B, Tickcast: `node dist/src/cli.js serve`, and beside it the OpenAlgo feed host
+ *   (contrib/openalgo/tickcast_host.py on OpenAlgo's code, the same stand-in adapter). With
+ *   `--control` in this build, Tickcast drives the host and keys are OpenAlgo's; without it,
+ *   Tickcast takes the key by `--api-key` and the runner itself asks the host to verify the key and
+ *   subscribe the symbols, so the host holds what it would hold, and its CPU is measured the same.
+ *
+ * The feed (publisher.ts) connects a PUB to the system's SUB, as adapters do; the clients
+ * (client.ts) authenticate and subscribe every symbol in Quote mode. Per run: warm-up, then a
+ * measured window: CPU of each server process from /proc/<pid>/stat, ticks sent, frames delivered
+ * stamped in the window, latency percentiles.
+ *
+ *   node dist/bench/bench/openalgo/run.js --openalgo-root DIR --python VENV/bin/python [--rounds 2]
+ *     [--clients 1,10] [--window-s 30] [--warm-s 5] [--keys 1000] [--rate 5] [--out FILE.json]
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Dealer } from 'zeromq';
+import { nowNs, sleep } from '../e2e/common';
+import { Child, cpuUs, freePort, machineCpuUs } from '../e2e/procs';
+import type { ClientsReport } from './client';
+
+interface Options {
+  readonly openalgoRoot: string;
+  readonly python: string;
+  readonly rounds: number;
+  readonly clients: readonly number[];
+  readonly windowS: number;
+  readonly warmS: number;
+  readonly keys: number;
+  readonly rate: number;
+  readonly out: string | undefined;
+  readonly logDir: string;
+}
+
+type System = 'openalgo' | 'tickcast';
+
+interface RunResult {
+  readonly system: System;
+  readonly clients: number;
+  readonly round: number;
+  readonly windowS: number;
+  /** CPU % of one core per process over the window. */
+  readonly cpu: Readonly<Record<string, number>>;
+  readonly machineBusyPct: number;
+  readonly sentInWindow: number;
+  readonly expected: number;
+  readonly delivered: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly publisherMaxLagMs: number;
+  readonly closed: number;
+  /** How the feed host was driven: by Tickcast (`--control`) or by this runner. */
+  readonly hostDrivenBy?: 'tickcast' | 'runner';
+}
+
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
+const HERE = __dirname;
+const SRC_HERE = join(ROOT, 'bench', 'openalgo');
+const USER = 'benchuser';
+const BROKER = 'zerodha';
+
+function parseArgs(argv: readonly string[]): Options {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const openalgoRoot = get('openalgo-root');
+  const python = get('python');
+  if (!openalgoRoot || !python) throw new Error('usage: run.js --openalgo-root DIR --python PYTHON [--rounds N] [--clients 1,10] [--window-s S] [--out FILE]');
+  return {
+    openalgoRoot: resolve(openalgoRoot),
+    python,
+    rounds: Number(get('rounds') ?? 2),
+    clients: (get('clients') ?? '1,10').split(',').map(Number),
+    windowS: Number(get('window-s') ?? 30),
+    warmS: Number(get('warm-s') ?? 5),
+    keys: Number(get('keys') ?? 1000),
+    rate: Number(get('rate') ?? 5),
+    out: get('out'),
+    logDir: get('log-dir') ?? '/tmp/tickcast-openalgo-bench',
+  };
+}
+
+/** A server process (Python or the Tickcast CLI), killed with the runner whatever happens. */
+class Server {
+  readonly proc: ChildProcess;
+  private exited = false;
+  private static readonly live = new Set<Server>();
+
+  constructor(
+    readonly name: string,
+    command: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+    cwd: string,
+    logFile: string,
+  ) {
+    const fd = openSync(logFile, 'a');
+    this.proc = spawn(command, [...args], { cwd, env, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    Server.live.add(this);
+    this.proc.once('exit', () => {
+      this.exited = true;
+      Server.live.delete(this);
+    });
+    if (Server.live.size === 1) process.once('exit', () => Server.live.forEach((s) => s.proc.kill('SIGKILL')));
+  }
+
+  get pid(): number {
+    return this.proc.pid as number;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    this.proc.kill('SIGTERM');
+    for (let i = 0; i < 30 && !this.exited; i++) await sleep(100);
+    if (!this.exited) this.proc.kill('SIGKILL');
+    for (let i = 0; i < 30 && !this.exited; i++) await sleep(100);
+  }
+}
+
+async function waitForPort(port: number, server: Server, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (!server.running) throw new Error(`${server.name} exited before listening on ${port}`);
+    const ok = await new Promise<boolean>((done) => {
+      const s = connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        done(true);
+      });
+      s.once('error', () => done(false));
+    });
+    if (ok) return;
+    await sleep(200);
+  }
+  throw new Error(`${server.name} did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+/** Does this Tickcast build have `serve --control` (the feed-host control channel)? */
+function tickcastHasControl(): boolean {
+  try {
+    const help = execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--help'], { encoding: 'utf8' });
+    return /--control\s/.test(help);
+  } catch (err) {
+    const out = (err as { stdout?: string }).stdout ?? '';
+    return /--control\s/.test(out);
+  }
+}
+
+/** Asks the feed host what Tickcast would (docs/control.md): verify the key, subscribe the symbols. */
+async function driveHost(endpoint: string, apiKey: string, keys: number): Promise<void> {
+  const dealer = new Dealer({ linger: 0, receiveTimeout: 60_000 });
+  dealer.connect(endpoint);
+  let id = 0;
+  const ask = async (req: object): Promise<Record<string, unknown>> => {
+    const rid = String(++id);
+    await dealer.send(['', rid, JSON.stringify(req)]);
+    for (;;) {
+      const frames = await dealer.receive();
+      if (frames[frames.length - 2]?.toString() === rid) return JSON.parse((frames[frames.length - 1] as Buffer).toString()) as Record<string, unknown>;
+    }
+  };
+  try {
+    const verified = await ask({ op: 'verify', api_key: apiKey });
+    if (verified['ok'] !== true || verified['user_id'] !== USER) throw new Error(`feed host did not verify the key: ${JSON.stringify(verified)}`);
+    const items = Array.from({ length: keys }, (_, i) => ({ exchange: 'NSE', symbol: `S${i}`, mode: 2, depth: 5 }));
+    const sub = await ask({ op: 'subscribe', user_id: USER, broker: verified['broker'], items });
+    const results = (sub['results'] ?? []) as { ok?: boolean }[];
+    if (sub['ok'] !== true || results.length !== keys || results.some((r) => r.ok !== true)) throw new Error(`feed host subscribe failed: ${JSON.stringify(sub).slice(0, 300)}`);
+  } finally {
+    dealer.close();
+  }
+}
+
+function pythonEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, PYTHONUNBUFFERED: '1', ...extra };
+}
+
+async function runOne(opts: Options, system: System, clients: number, round: number, apiKey: string, control: boolean): Promise<RunResult> {
+  const wsPort = await freePort();
+  const zmqPort = await freePort();
+  const controlPort = await freePort();
+  const log = (name: string): string => join(opts.logDir, `${system}-${clients}c-r${round}-${name}.log`);
+  const servers: Server[] = [];
+  const children: Child[] = [];
+  const launcher = join(SRC_HERE, 'openalgo_launcher.py');
+  try {
+    const measured: Record<string, Server> = {};
+    let hostDrivenBy: RunResult['hostDrivenBy'];
+    if (system === 'openalgo') {
+      const proxy = new Server('openalgo-proxy', opts.python, [launcher, 'proxy', '--root', opts.openalgoRoot], pythonEnv({ WEBSOCKET_HOST: '127.0.0.1', WEBSOCKET_PORT: String(wsPort), ZMQ_HOST: '127.0.0.1', ZMQ_PORT: String(zmqPort) }), opts.openalgoRoot, log('proxy'));
+      servers.push(proxy);
+      measured['openalgo_proxy'] = proxy;
+      await waitForPort(wsPort, proxy, 60_000);
+    } else {
+      const controlEndpoint = `tcp://127.0.0.1:${controlPort}`;
+      const host = new Server('feed-host', opts.python, [launcher, 'host', '--root', opts.openalgoRoot, '--host-script', join(ROOT, 'contrib', 'openalgo', 'tickcast_host.py'), '--control', controlEndpoint], pythonEnv({ ZMQ_HOST: '127.0.0.1', ZMQ_PORT: String(zmqPort) }), opts.openalgoRoot, log('host'));
+      servers.push(host);
+      await waitForPort(controlPort, host, 60_000);
+      const args = [join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--port', String(wsPort), '--zmq-bind', `tcp://127.0.0.1:${zmqPort}`, '--log-level', 'warn'];
+      if (control) args.push('--control', controlEndpoint, '--control-timeout-ms', '60000');
+      else args.push('--api-key', `${apiKey}:${USER}:${BROKER}`);
+      const tickcast = new Server('tickcast', process.execPath, args, process.env, ROOT, log('tickcast'));
+      servers.push(tickcast);
+      measured['tickcast'] = tickcast;
+      measured['feed_host'] = host;
+      await waitForPort(wsPort, tickcast, 30_000);
+      hostDrivenBy = control ? 'tickcast' : 'runner';
+      if (!control) await driveHost(controlEndpoint, apiKey, opts.keys);
+    }
+
+    const lifetime = (opts.warmS + opts.windowS + 180) * 1000;
+    const publisher = new Child('publisher', join(HERE, 'publisher.js'), { endpoint: `tcp://127.0.0.1:${zmqPort}`, keys: opts.keys, ratePerKey: opts.rate, maxLifetimeMs: lifetime });
+    children.push(publisher);
+    await publisher.waitFor('ready', 10_000);
+    const client = new Child('clients', join(HERE, 'client.js'), { maxLifetimeMs: lifetime });
+    children.push(client);
+    await client.request('connect', { port: wsPort, conns: clients, apiKey, keys: opts.keys, mode: 2 }, 170_000);
+    await sleep(opts.warmS * 1000);
+
+    const fromNs = nowNs() + 200e6;
+    const toNs = fromNs + opts.windowS * 1e9;
+    await Promise.all([publisher.request('window', { fromNs, toNs }), client.request('window', { fromNs, toNs })]);
+    await sleep((fromNs - nowNs()) / 1e6);
+    const cpu0 = Object.fromEntries(Object.entries(measured).map(([k, s]) => [k, cpuUs(s.pid)]));
+    const m0 = machineCpuUs();
+    const t0 = nowNs();
+    await sleep((toNs - nowNs()) / 1e6);
+    const cpu1 = Object.fromEntries(Object.entries(measured).map(([k, s]) => [k, cpuUs(s.pid)]));
+    const m1 = machineCpuUs();
+    const elapsedUs = (nowNs() - t0) / 1000;
+    // Frames stamped at the window's end are still in flight: let them land before counting.
+    await sleep(2000);
+    const pub = await publisher.request<{ sentInWindow: number; maxLagMs: number }>('collect');
+    const got = await client.request<ClientsReport>('collect');
+    const cpu: Record<string, number> = {};
+    for (const k of Object.keys(measured)) cpu[k] = (100 * ((cpu1[k] as number) - (cpu0[k] as number))) / elapsedUs;
+    return {
+      system,
+      clients,
+      round,
+      windowS: opts.windowS,
+      cpu,
+      machineBusyPct: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total),
+      sentInWindow: pub.sentInWindow,
+      expected: pub.sentInWindow * clients,
+      delivered: got.delivered,
+      p50Ms: got.p50Us / 1000,
+      p99Ms: got.p99Us / 1000,
+      maxMs: got.maxUs / 1000,
+      publisherMaxLagMs: pub.maxLagMs,
+      closed: got.closed,
+      ...(hostDrivenBy ? { hostDrivenBy } : {}),
+    };
+  } finally {
+    for (const c of children) await c.stop('SIGTERM', 2000);
+    for (const s of servers.reverse()) await s.stop();
+  }
+}
+
+function fmt(r: RunResult): string {
+  const cpu = Object.entries(r.cpu)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}%`)
+    .join(', ');
+  return `${r.system} ${r.clients}c r${r.round}: ${cpu}; machine ${r.machineBusyPct.toFixed(0)}%; delivered ${r.delivered}/${r.expected} (${((100 * r.delivered) / r.expected).toFixed(2)}%); p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms max ${r.maxMs.toFixed(1)} ms; publisher lag ${r.publisherMaxLagMs.toFixed(1)} ms`;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  mkdirSync(opts.logDir, { recursive: true });
+  const control = tickcastHasControl();
+  const apiKey = randomBytes(32).toString('hex');
+  execFileSync(opts.python, [join(SRC_HERE, 'openalgo_launcher.py'), 'seed', '--root', opts.openalgoRoot, '--api-key', apiKey, '--user', USER, '--broker', BROKER], {
+    env: pythonEnv({}),
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 120_000,
+  });
+  process.stdout.write(`key stored in OpenAlgo's DB; Tickcast ${control ? 'drives the feed host (--control)' : 'has no --control: --api-key, the runner drives the host'}\n`);
+  const results: RunResult[] = [];
+  for (const clients of opts.clients) {
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const system of ['openalgo', 'tickcast'] as const) {
+        const r = await runOne(opts, system, clients, round, apiKey, control);
+        results.push(r);
+        process.stdout.write(`${fmt(r)}\n`);
+      }
+    }
+  }
+  const doc = { date: new Date().toISOString(), control, options: { ...opts, python: undefined }, results };
+  if (opts.out) writeFileSync(opts.out, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`openalgo bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
