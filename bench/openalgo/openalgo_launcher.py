@@ -18,7 +18,8 @@ Run from anywhere with OpenAlgo's Python (its venv), the OpenAlgo root given by 
   create_broker_adapter replaced by the same stand-in.
 
 Ports and endpoints come from the environment as OpenAlgo reads them (WEBSOCKET_PORT, ZMQ_HOST,
-ZMQ_PORT), set by the runner; OpenAlgo's own loading of the root's .env never overrides them.
+ZMQ_PORT), set by the runner; they are put back after OpenAlgo's imports, one of which loads the
+root's .env over the environment.
 """
 
 import argparse
@@ -70,6 +71,15 @@ def stand_in_factory(broker_name, *args, **kwargs):
     return StandInAdapter()
 
 
+BENCH_ENV = ("WEBSOCKET_HOST", "WEBSOCKET_PORT", "ZMQ_HOST", "ZMQ_PORT")
+
+
+def reapply(saved):
+    """OpenAlgo's utils/config.py runs load_dotenv(override=True) when imported, so the root's .env
+    wins over the environment: put back the ports the runner chose."""
+    os.environ.update(saved)
+
+
 def enter_root(root):
     root = os.path.abspath(root)
     os.chdir(root)  # OpenAlgo's sqlite URLs (sqlite:///db/openalgo.db) are relative to its root
@@ -99,6 +109,7 @@ def proxy(args):
     from websocket_proxy import server
 
     server.create_broker_adapter = stand_in_factory
+    reapply(args.saved_env)
     asyncio.run(server.main())
     return 0
 
@@ -107,6 +118,7 @@ def host(args):
     from websocket_proxy import broker_factory
 
     broker_factory.create_broker_adapter = stand_in_factory
+    reapply(args.saved_env)
     spec = importlib.util.spec_from_file_location("tickcast_host", args.host_script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -123,6 +135,7 @@ def main():
     parser.add_argument("--host-script", help="host: path of Tickcast's contrib/openalgo/tickcast_host.py")
     parser.add_argument("--control", default="tcp://127.0.0.1:5556", help="host: the endpoint it binds")
     args = parser.parse_args()
+    args.saved_env = {name: os.environ[name] for name in BENCH_ENV if name in os.environ}
     enter_root(args.root)
     return {"seed": seed, "proxy": proxy, "host": host}[args.command](args)
 
