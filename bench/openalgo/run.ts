@@ -16,13 +16,17 @@
  * stamped in the window, latency percentiles.
  *
  *   node dist/bench/bench/openalgo/run.js --openalgo-root DIR --python VENV/bin/python [--rounds 2]
- *     [--clients 1,10] [--window-s 30] [--warm-s 5] [--keys 1000] [--rate 5] [--out FILE.json]
+ *     [--clients 1,10] [--window-s 30] [--warm-s 5] [--keys 1000] [--rate 5] [--out FILE.json] [--check]
+ *
+ * `--check`: no measurement; a client shaped like OpenAlgo's React MarketDataManager, against each
+ * system on the live feed: a wrong key, then the stored key and four symbols in Quote mode.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
 import { Dealer } from 'zeromq';
 import { nowNs, sleep } from '../e2e/common';
 import { Child, cpuUs, freePort, machineCpuUs } from '../e2e/procs';
@@ -39,6 +43,8 @@ interface Options {
   readonly rate: number;
   readonly out: string | undefined;
   readonly logDir: string;
+  /** Only the MarketDataManager-shaped client against both systems, no measurement. */
+  readonly check: boolean;
 }
 
 type System = 'openalgo' | 'tickcast';
@@ -88,6 +94,7 @@ function parseArgs(argv: readonly string[]): Options {
     rate: Number(get('rate') ?? 5),
     out: get('out'),
     logDir: get('log-dir') ?? '/tmp/tickcast-openalgo-bench',
+    check: argv.includes('--check'),
   };
 }
 
@@ -190,39 +197,55 @@ function pythonEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, PYTHONUNBUFFERED: '1', ...extra };
 }
 
-async function runOne(opts: Options, system: System, clients: number, round: number, apiKey: string, control: boolean): Promise<RunResult> {
+/** A system under test, up and listening, with the processes whose CPU counts. */
+interface Started {
+  readonly wsPort: number;
+  readonly zmqPort: number;
+  readonly servers: Server[];
+  readonly measured: Record<string, Server>;
+  readonly hostDrivenBy?: 'tickcast' | 'runner';
+}
+
+async function startSystem(opts: Options, system: System, apiKey: string, control: boolean, logPrefix: string): Promise<Started> {
   const wsPort = await freePort();
   const zmqPort = await freePort();
   const controlPort = await freePort();
-  const log = (name: string): string => join(opts.logDir, `${system}-${clients}c-r${round}-${name}.log`);
-  const servers: Server[] = [];
-  const children: Child[] = [];
+  const log = (name: string): string => join(opts.logDir, `${logPrefix}-${name}.log`);
   const launcher = join(SRC_HERE, 'openalgo_launcher.py');
+  const servers: Server[] = [];
+  const measured: Record<string, Server> = {};
   try {
-    const measured: Record<string, Server> = {};
-    let hostDrivenBy: RunResult['hostDrivenBy'];
     if (system === 'openalgo') {
       const proxy = new Server('openalgo-proxy', opts.python, [launcher, 'proxy', '--root', opts.openalgoRoot], pythonEnv({ WEBSOCKET_HOST: '127.0.0.1', WEBSOCKET_PORT: String(wsPort), ZMQ_HOST: '127.0.0.1', ZMQ_PORT: String(zmqPort) }), opts.openalgoRoot, log('proxy'));
       servers.push(proxy);
       measured['openalgo_proxy'] = proxy;
       await waitForPort(wsPort, proxy, 60_000);
-    } else {
-      const controlEndpoint = `tcp://127.0.0.1:${controlPort}`;
-      const host = new Server('feed-host', opts.python, [launcher, 'host', '--root', opts.openalgoRoot, '--host-script', join(ROOT, 'contrib', 'openalgo', 'tickcast_host.py'), '--control', controlEndpoint], pythonEnv({ ZMQ_HOST: '127.0.0.1', ZMQ_PORT: String(zmqPort) }), opts.openalgoRoot, log('host'));
-      servers.push(host);
-      await waitForPort(controlPort, host, 60_000);
-      const args = [join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--port', String(wsPort), '--zmq-bind', `tcp://127.0.0.1:${zmqPort}`, '--log-level', 'warn'];
-      if (control) args.push('--control', controlEndpoint, '--control-timeout-ms', '60000');
-      else args.push('--api-key', `${apiKey}:${USER}:${BROKER}`);
-      const tickcast = new Server('tickcast', process.execPath, args, process.env, ROOT, log('tickcast'));
-      servers.push(tickcast);
-      measured['tickcast'] = tickcast;
-      measured['feed_host'] = host;
-      await waitForPort(wsPort, tickcast, 30_000);
-      hostDrivenBy = control ? 'tickcast' : 'runner';
-      if (!control) await driveHost(controlEndpoint, apiKey, opts.keys);
+      return { wsPort, zmqPort, servers, measured };
     }
+    const controlEndpoint = `tcp://127.0.0.1:${controlPort}`;
+    const host = new Server('feed-host', opts.python, [launcher, 'host', '--root', opts.openalgoRoot, '--host-script', join(ROOT, 'contrib', 'openalgo', 'tickcast_host.py'), '--control', controlEndpoint], pythonEnv({ ZMQ_HOST: '127.0.0.1', ZMQ_PORT: String(zmqPort) }), opts.openalgoRoot, log('host'));
+    servers.push(host);
+    await waitForPort(controlPort, host, 60_000);
+    const args = [join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--port', String(wsPort), '--zmq-bind', `tcp://127.0.0.1:${zmqPort}`, '--log-level', 'warn'];
+    if (control) args.push('--control', controlEndpoint, '--control-timeout-ms', '60000');
+    else args.push('--api-key', `${apiKey}:${USER}:${BROKER}`);
+    const tickcast = new Server('tickcast', process.execPath, args, process.env, ROOT, log('tickcast'));
+    servers.push(tickcast);
+    measured['tickcast'] = tickcast;
+    measured['feed_host'] = host;
+    await waitForPort(wsPort, tickcast, 30_000);
+    if (!control) await driveHost(controlEndpoint, apiKey, opts.keys);
+    return { wsPort, zmqPort, servers, measured, hostDrivenBy: control ? 'tickcast' : 'runner' };
+  } catch (err) {
+    for (const s of servers.reverse()) await s.stop();
+    throw err;
+  }
+}
 
+async function runOne(opts: Options, system: System, clients: number, round: number, apiKey: string, control: boolean): Promise<RunResult> {
+  const { wsPort, zmqPort, servers, measured, hostDrivenBy } = await startSystem(opts, system, apiKey, control, `${system}-${clients}c-r${round}`);
+  const children: Child[] = [];
+  try {
     const lifetime = (opts.warmS + opts.windowS + 180) * 1000;
     const publisher = new Child('publisher', join(HERE, 'publisher.js'), { endpoint: `tcp://127.0.0.1:${zmqPort}`, keys: opts.keys, ratePerKey: opts.rate, maxLifetimeMs: lifetime });
     children.push(publisher);
@@ -272,11 +295,146 @@ async function runOne(opts: Options, system: System, clients: number, round: num
   }
 }
 
+/** What the MarketDataManager-shaped client saw. */
+interface ManagerCheck {
+  readonly system: System;
+  readonly auth: string;
+  readonly wrongKey: string;
+  readonly subscribe: string;
+  readonly ticksPerSymbol: Readonly<Record<string, number>>;
+  readonly sample: unknown;
+  readonly fieldsPresent: readonly string[];
+}
+
+/**
+ * A client speaking exactly what OpenAlgo's React MarketDataManager (frontend/src/lib/
+ * MarketDataManager.ts) sends and reads: `{action: 'authenticate', api_key}` on open; on
+ * `type: 'auth'` success, `{action: 'subscribe', symbols: [{symbol, exchange}], mode: 'Quote'}`;
+ * `market_data` read as `data.symbol` / `data.exchange` (upper-cased) and the fields of `data.data`
+ * it caches; `type || status` decides the case, as there.
+ */
+function managerSession(port: number, apiKey: string, symbols: readonly string[], listenMs: number): Promise<Omit<ManagerCheck, 'system' | 'wrongKey'>> {
+  return new Promise((done, fail) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+    const ticks: Record<string, number> = Object.fromEntries(symbols.map((s) => [`NSE:${s}`, 0]));
+    const cache = new Map<string, Record<string, unknown>>();
+    let auth = 'no reply';
+    let subscribe = 'no reply';
+    const finish = (): void => {
+      socket.close();
+      const sample = cache.get(`NSE:${symbols[0] ?? ''}`);
+      done({ auth, subscribe, ticksPerSymbol: ticks, sample, fieldsPresent: Object.entries(sample ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k) });
+    };
+    const timer = setTimeout(finish, listenMs + 10_000);
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      fail(err);
+    });
+    socket.on('open', () => socket.send(JSON.stringify({ action: 'authenticate', api_key: apiKey })));
+    socket.on('message', (raw) => {
+      let data: Record<string, unknown>;
+      try {
+        data = JSON.parse(String(raw)) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      const type = (data['type'] || data['status']) as string;
+      if (type === 'auth') {
+        auth = String(data['status']);
+        if (data['status'] !== 'success') {
+          clearTimeout(timer);
+          finish();
+          return;
+        }
+        socket.send(JSON.stringify({ action: 'subscribe', symbols: symbols.map((symbol) => ({ symbol, exchange: 'NSE' })), mode: 'Quote' }));
+        clearTimeout(timer);
+        setTimeout(finish, listenMs);
+      } else if (type === 'subscribe') {
+        subscribe = String(data['status']);
+      } else if (type === 'market_data') {
+        const key = `${String(data['exchange']).toUpperCase()}:${String(data['symbol']).toUpperCase()}`;
+        const p = (data['data'] || {}) as Record<string, unknown>;
+        const existing = cache.get(key) ?? {};
+        cache.set(key, {
+          ltp: p['ltp'] ?? existing['ltp'],
+          open: p['open'] ?? existing['open'],
+          high: p['high'] ?? existing['high'],
+          low: p['low'] ?? existing['low'],
+          close: p['close'] ?? existing['close'],
+          volume: p['volume'] ?? existing['volume'],
+          change: p['change'] ?? existing['change'],
+          change_percent: p['change_percent'] ?? existing['change_percent'],
+          timestamp: p['timestamp'] ?? existing['timestamp'],
+          bid_price: p['bid_price'] ?? existing['bid_price'],
+          ask_price: p['ask_price'] ?? existing['ask_price'],
+          bid_size: p['bid_size'] ?? existing['bid_size'],
+          ask_size: p['ask_size'] ?? existing['ask_size'],
+          depth: p['depth'] ?? existing['depth'],
+        });
+        if (key in ticks) ticks[key] = (ticks[key] as number) + 1;
+      } else if (type === 'error') {
+        auth = auth === 'no reply' ? `error: ${String(data['message'])}` : auth;
+      }
+    });
+  });
+}
+
+async function managerCheck(opts: Options, system: System, apiKey: string, control: boolean): Promise<ManagerCheck> {
+  const started = await startSystem(opts, system, apiKey, control, `${system}-check`);
+  const publisher = new Child('publisher', join(HERE, 'publisher.js'), { endpoint: `tcp://127.0.0.1:${started.zmqPort}`, keys: opts.keys, ratePerKey: opts.rate, maxLifetimeMs: 120_000 });
+  try {
+    await publisher.waitFor('ready', 10_000);
+    const wrong = await managerSession(started.wsPort, randomBytes(32).toString('hex'), ['S0'], 1000);
+    const good = await managerSession(started.wsPort, apiKey, ['S0', 'S1', 'S500', 'S999'], 3000);
+    return { system, wrongKey: wrong.auth, ...good };
+  } finally {
+    await publisher.stop('SIGTERM', 2000);
+    for (const s of started.servers.reverse()) await s.stop();
+  }
+}
+
 function fmt(r: RunResult): string {
   const cpu = Object.entries(r.cpu)
     .map(([k, v]) => `${k} ${v.toFixed(1)}%`)
     .join(', ');
   return `${r.system} ${r.clients}c r${r.round}: ${cpu}; machine ${r.machineBusyPct.toFixed(0)}%; delivered ${r.delivered}/${r.expected} (${((100 * r.delivered) / r.expected).toFixed(2)}%); p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms max ${r.maxMs.toFixed(1)} ms; publisher lag ${r.publisherMaxLagMs.toFixed(1)} ms`;
+}
+
+const range = (xs: readonly number[], digits: number): string => {
+  const lo = Math.min(...xs).toFixed(digits);
+  const hi = Math.max(...xs).toFixed(digits);
+  return lo === hi ? lo : `${lo}–${hi}`;
+};
+
+/**
+ * Per client count: each figure's range over the rounds, and the same-round ratio of OpenAlgo's
+ * proxy CPU to Tickcast's (and to Tickcast + host): runs of one round ran back to back.
+ */
+function summary(results: readonly RunResult[]): string {
+  const lines: string[] = ['', 'summary (ranges over rounds):'];
+  for (const clients of [...new Set(results.map((r) => r.clients))]) {
+    for (const system of ['openalgo', 'tickcast'] as const) {
+      const rs = results.filter((r) => r.clients === clients && r.system === system);
+      if (rs.length === 0) continue;
+      const cpu = Object.keys(rs[0]?.cpu ?? {})
+        .map((k) => `${k} ${range(rs.map((r) => r.cpu[k] as number), 1)}%`)
+        .join(', ');
+      lines.push(
+        `  ${clients}c ${system}: ${cpu}; delivered ${range(rs.map((r) => (100 * r.delivered) / r.expected), 2)}%; p50 ${range(rs.map((r) => r.p50Ms), 2)} ms; p99 ${range(rs.map((r) => r.p99Ms), 2)} ms; machine ${range(rs.map((r) => r.machineBusyPct), 0)}%`,
+      );
+    }
+    const ratios: number[] = [];
+    const ratiosWithHost: number[] = [];
+    for (const a of results.filter((r) => r.clients === clients && r.system === 'openalgo')) {
+      const b = results.find((r) => r.clients === clients && r.system === 'tickcast' && r.round === a.round);
+      if (!b) continue;
+      const oa = a.cpu['openalgo_proxy'] as number;
+      ratios.push(oa / (b.cpu['tickcast'] as number));
+      ratiosWithHost.push(oa / ((b.cpu['tickcast'] as number) + (b.cpu['feed_host'] ?? 0)));
+    }
+    if (ratios.length > 0) lines.push(`  ${clients}c OpenAlgo proxy CPU / Tickcast CPU, same round: ${range(ratios, 1)}× (/ Tickcast + host: ${range(ratiosWithHost, 1)}×)`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 async function main(): Promise<void> {
@@ -290,6 +448,16 @@ async function main(): Promise<void> {
     timeout: 120_000,
   });
   process.stdout.write(`key stored in OpenAlgo's DB; Tickcast ${control ? 'drives the feed host (--control)' : 'has no --control: --api-key, the runner drives the host'}\n`);
+  if (opts.check) {
+    const checks: ManagerCheck[] = [];
+    for (const system of ['openalgo', 'tickcast'] as const) {
+      const c = await managerCheck(opts, system, apiKey, control);
+      checks.push(c);
+      process.stdout.write(`${JSON.stringify(c)}\n`);
+    }
+    if (opts.out) writeFileSync(opts.out, `${JSON.stringify({ date: new Date().toISOString(), control, checks }, null, 2)}\n`);
+    return;
+  }
   const results: RunResult[] = [];
   for (const clients of opts.clients) {
     for (let round = 1; round <= opts.rounds; round++) {
@@ -300,6 +468,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  process.stdout.write(summary(results));
   const doc = { date: new Date().toISOString(), control, options: { ...opts, python: undefined }, results };
   if (opts.out) writeFileSync(opts.out, `${JSON.stringify(doc, null, 2)}\n`);
 }
