@@ -22,6 +22,8 @@ export interface ClientsReport {
   readonly delivered: number;
   readonly unstamped: number;
   readonly framesTotal: number;
+  /** market_data frames received inside the window, whenever stamped: the server's throughput. */
+  readonly receivedInWindow: number;
   readonly p50Us: number;
   readonly p99Us: number;
   readonly maxUs: number;
@@ -40,10 +42,12 @@ async function main(): Promise<void> {
   let delivered = 0;
   let unstamped = 0;
   let framesTotal = 0;
+  let receivedInWindow = 0;
   let closed = 0;
 
   const onMarketData = (buf: Buffer, start: number, end: number, recvNs: number): void => {
     framesTotal++;
+    if (recvNs >= fromNs && recvNs < toNs) receivedInWindow++;
     let p = buf.indexOf(STAMP, start);
     if (p < 0 || p >= end) {
       unstamped++;
@@ -128,6 +132,7 @@ async function main(): Promise<void> {
       fromNs = msg['fromNs'] as number;
       toNs = msg['toNs'] as number;
       delivered = 0;
+      receivedInWindow = 0;
       hist.reset();
       return {};
     }
@@ -138,6 +143,7 @@ async function main(): Promise<void> {
         delivered,
         unstamped,
         framesTotal,
+        receivedInWindow,
         p50Us: hist.percentileUs(50),
         p99Us: hist.percentileUs(99),
         maxUs: hist.maxUs,

@@ -18,12 +18,14 @@
  *   node dist/bench/bench/openalgo/run.js --openalgo-root DIR --python VENV/bin/python [--rounds 2]
  *     [--clients 1,10] [--window-s 30] [--warm-s 5] [--keys 1000] [--rate 5] [--out FILE.json] [--check]
  *
+ * `--summarize FILE…`: the summary of earlier `--out` files, pooled.
+ *
  * `--check`: no measurement; a client shaped like OpenAlgo's React MarketDataManager, against each
  * system on the live feed: a wrong key, then the stored key and four symbols in Quote mode.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
@@ -60,6 +62,8 @@ interface RunResult {
   readonly sentInWindow: number;
   readonly expected: number;
   readonly delivered: number;
+  /** Frames the clients received inside the window, whenever stamped (a server running behind sends older ones). */
+  readonly receivedInWindow?: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
@@ -103,6 +107,7 @@ class Server {
   readonly proc: ChildProcess;
   private exited = false;
   private static readonly live = new Set<Server>();
+  private static cleanupInstalled = false;
 
   constructor(
     readonly name: string,
@@ -120,7 +125,10 @@ class Server {
       this.exited = true;
       Server.live.delete(this);
     });
-    if (Server.live.size === 1) process.once('exit', () => Server.live.forEach((s) => s.proc.kill('SIGKILL')));
+    if (!Server.cleanupInstalled) {
+      Server.cleanupInstalled = true;
+      process.once('exit', () => Server.live.forEach((s) => s.proc.kill('SIGKILL')));
+    }
   }
 
   get pid(): number {
@@ -282,6 +290,7 @@ async function runOne(opts: Options, system: System, clients: number, round: num
       sentInWindow: pub.sentInWindow,
       expected: pub.sentInWindow * clients,
       delivered: got.delivered,
+      receivedInWindow: got.receivedInWindow,
       p50Ms: got.p50Us / 1000,
       p99Ms: got.p99Us / 1000,
       maxMs: got.maxUs / 1000,
@@ -397,7 +406,7 @@ function fmt(r: RunResult): string {
   const cpu = Object.entries(r.cpu)
     .map(([k, v]) => `${k} ${v.toFixed(1)}%`)
     .join(', ');
-  return `${r.system} ${r.clients}c r${r.round}: ${cpu}; machine ${r.machineBusyPct.toFixed(0)}%; delivered ${r.delivered}/${r.expected} (${((100 * r.delivered) / r.expected).toFixed(2)}%); p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms max ${r.maxMs.toFixed(1)} ms; publisher lag ${r.publisherMaxLagMs.toFixed(1)} ms`;
+  return `${r.system} ${r.clients}c r${r.round}: ${cpu}; machine ${r.machineBusyPct.toFixed(0)}%; delivered ${r.delivered}/${r.expected} (${((100 * r.delivered) / r.expected).toFixed(2)}%), received in window ${r.receivedInWindow ?? NaN}; p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms max ${r.maxMs.toFixed(1)} ms; publisher lag ${r.publisherMaxLagMs.toFixed(1)} ms`;
 }
 
 const range = (xs: readonly number[], digits: number): string => {
@@ -419,8 +428,10 @@ function summary(results: readonly RunResult[]): string {
       const cpu = Object.keys(rs[0]?.cpu ?? {})
         .map((k) => `${k} ${range(rs.map((r) => r.cpu[k] as number), 1)}%`)
         .join(', ');
+      const main = system === 'openalgo' ? 'openalgo_proxy' : 'tickcast';
+      const perFrame = rs.filter((r) => r.receivedInWindow).map((r) => ((r.cpu[main] as number) / 100) * r.windowS * 1e6 / (r.receivedInWindow as number));
       lines.push(
-        `  ${clients}c ${system}: ${cpu}; delivered ${range(rs.map((r) => (100 * r.delivered) / r.expected), 2)}%; p50 ${range(rs.map((r) => r.p50Ms), 2)} ms; p99 ${range(rs.map((r) => r.p99Ms), 2)} ms; machine ${range(rs.map((r) => r.machineBusyPct), 0)}%`,
+        `  ${clients}c ${system}: ${cpu};${perFrame.length > 0 ? ` ${main} CPU per frame received ${range(perFrame, 1)} µs;` : ''} delivered ${range(rs.map((r) => (100 * r.delivered) / r.expected), 2)}%; p50 ${range(rs.map((r) => r.p50Ms), 2)} ms; p99 ${range(rs.map((r) => r.p99Ms), 2)} ms; machine ${range(rs.map((r) => r.machineBusyPct), 0)}%`,
       );
     }
     const ratios: number[] = [];
@@ -438,6 +449,15 @@ function summary(results: readonly RunResult[]): string {
 }
 
 async function main(): Promise<void> {
+  const summarize = process.argv.indexOf('--summarize');
+  if (summarize >= 0) {
+    // The summary of earlier runs' JSON files (--out), pooled: each round's pair stays a pair.
+    const results = process.argv
+      .slice(summarize + 1)
+      .flatMap((file, i) => (JSON.parse(readFileSync(file, 'utf8')) as { results: RunResult[] }).results.map((r) => ({ ...r, round: r.round + 100 * i })));
+    process.stdout.write(summary(results));
+    return;
+  }
   const opts = parseArgs(process.argv.slice(2));
   mkdirSync(opts.logDir, { recursive: true });
   const control = tickcastHasControl();
