@@ -8,6 +8,7 @@ Run from anywhere with OpenAlgo's Python (its venv), the OpenAlgo root given by 
     python3 openalgo_launcher.py seed  --root R --api-key KEY [--user U --broker B]
     python3 openalgo_launcher.py proxy --root R            # websocket_proxy/server.py main()
     python3 openalgo_launcher.py host  --root R --host-script .../tickcast_host.py --control tcp://...
+    python3 openalgo_launcher.py client-check --root R --port P --api-key KEY   # OpenAlgo's own client
 
 - seed: creates OpenAlgo's tables and stores the key with OpenAlgo's own functions
   (database.auth_db.upsert_auth for the user's broker, upsert_api_key for the Argon2 key hash), so
@@ -125,19 +126,60 @@ def host(args):
     return module.main(["--control", args.control, "--root", os.getcwd(), "--log-level", "WARNING"])
 
 
+def client_check(args):
+    """OpenAlgo's own Python WebSocket client (services/websocket_client.py, what its Flask services
+    use): connect + authenticate, subscribe in Quote mode (it waits for the ack carrying its
+    request_id), count market_data frames per symbol for a few seconds. Prints one JSON line."""
+    import json
+    import threading
+    import time
+
+    from services.websocket_client import WebSocketClient
+
+    symbols = [{"symbol": s, "exchange": "NSE"} for s in args.symbols.split(",")]
+    counts = {f"NSE:{s['symbol']}": 0 for s in symbols}
+    lock = threading.Lock()
+
+    def on_tick(data):
+        key = f"{data.get('exchange')}:{data.get('symbol')}"
+        with lock:
+            if key in counts:
+                counts[key] += 1
+
+    client = WebSocketClient(args.api_key, host="127.0.0.1", port=args.port)
+    client.register_callback("market_data", on_tick)
+    out = {"connected_and_authenticated": client.connect()}
+    if out["connected_and_authenticated"]:
+        reply = client.subscribe(symbols, "Quote")
+        out["subscribe_status"] = reply.get("status")
+        out["subscribe_message"] = reply.get("message")
+        out["subscribe_entries_ok"] = sum(1 for e in reply.get("subscriptions", []) if e.get("status") == "success")
+        time.sleep(args.listen_s)
+        with lock:
+            out["ticks_per_symbol"] = dict(counts)
+        cached = client.get_market_data(symbols[0]["symbol"], "NSE")
+        out["cached_keys"] = sorted(cached.keys())
+        out["cached_data_ltp"] = (cached.get("data") or {}).get("ltp")
+    print(json.dumps(out), flush=True)
+    os._exit(0)  # the client's loop thread retries forever on a closed socket; nothing to wait for
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["seed", "proxy", "host"])
+    parser.add_argument("command", choices=["seed", "proxy", "host", "client-check"])
     parser.add_argument("--root", required=True, help="OpenAlgo's root (holding .env, database/, websocket_proxy/)")
     parser.add_argument("--api-key", help="seed: the key to store")
     parser.add_argument("--user", default="benchuser")
     parser.add_argument("--broker", default="zerodha")
     parser.add_argument("--host-script", help="host: path of Tickcast's contrib/openalgo/tickcast_host.py")
     parser.add_argument("--control", default="tcp://127.0.0.1:5556", help="host: the endpoint it binds")
+    parser.add_argument("--port", type=int, help="client-check: the WebSocket port")
+    parser.add_argument("--symbols", default="S0,S1,S500,S999", help="client-check: NSE symbols to subscribe")
+    parser.add_argument("--listen-s", type=float, default=3.0, help="client-check: how long to count ticks")
     args = parser.parse_args()
     args.saved_env = {name: os.environ[name] for name in BENCH_ENV if name in os.environ}
     enter_root(args.root)
-    return {"seed": seed, "proxy": proxy, "host": host}[args.command](args)
+    return {"seed": seed, "proxy": proxy, "host": host, "client-check": client_check}[args.command](args)
 
 
 if __name__ == "__main__":

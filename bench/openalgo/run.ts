@@ -21,9 +21,10 @@
  * `--summarize FILE…`: the summary of earlier `--out` files, pooled.
  *
  * `--check`: no measurement; a client shaped like OpenAlgo's React MarketDataManager, against each
- * system on the live feed: a wrong key, then the stored key and four symbols in Quote mode.
+ * system on the live feed: a wrong key, then the stored key and four symbols in Quote mode; then
+ * OpenAlgo's own Python client (services/websocket_client.py) does the same.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -313,6 +314,8 @@ interface ManagerCheck {
   readonly ticksPerSymbol: Readonly<Record<string, number>>;
   readonly sample: unknown;
   readonly fieldsPresent: readonly string[];
+  /** OpenAlgo's own Python client (services/websocket_client.py) against the same system. */
+  readonly pythonClient?: Record<string, unknown>;
 }
 
 /**
@@ -329,10 +332,16 @@ function managerSession(port: number, apiKey: string, symbols: readonly string[]
     const cache = new Map<string, Record<string, unknown>>();
     let auth = 'no reply';
     let subscribe = 'no reply';
+    let finished = false;
+    // Resolves once the socket is closed for good: a socket left closing while this process is
+    // busy elsewhere stops being read, and a server that waits on its slowest client would stall.
     const finish = (): void => {
-      socket.close();
+      if (finished) return;
+      finished = true;
       const sample = cache.get(`NSE:${symbols[0] ?? ''}`);
-      done({ auth, subscribe, ticksPerSymbol: ticks, sample, fieldsPresent: Object.entries(sample ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k) });
+      const result = { auth, subscribe, ticksPerSymbol: ticks, sample, fieldsPresent: Object.entries(sample ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k) };
+      socket.once('close', () => done(result));
+      socket.close();
     };
     const timer = setTimeout(finish, listenMs + 10_000);
     socket.on('error', (err) => {
@@ -381,8 +390,10 @@ function managerSession(port: number, apiKey: string, symbols: readonly string[]
           depth: p['depth'] ?? existing['depth'],
         });
         if (key in ticks) ticks[key] = (ticks[key] as number) + 1;
-      } else if (type === 'error') {
-        auth = auth === 'no reply' ? `error: ${String(data['message'])}` : auth;
+      } else if (type === 'error' && auth === 'no reply') {
+        auth = `error: ${String(data['message'])}`;
+        clearTimeout(timer);
+        finish();
       }
     });
   });
@@ -395,7 +406,13 @@ async function managerCheck(opts: Options, system: System, apiKey: string, contr
     await publisher.waitFor('ready', 10_000);
     const wrong = await managerSession(started.wsPort, randomBytes(32).toString('hex'), ['S0'], 1000);
     const good = await managerSession(started.wsPort, apiKey, ['S0', 'S1', 'S500', 'S999'], 3000);
-    return { system, wrongKey: wrong.auth, ...good };
+    const python = await new Promise<string>((done, fail) =>
+      execFile(opts.python, [join(SRC_HERE, 'openalgo_launcher.py'), 'client-check', '--root', opts.openalgoRoot, '--port', String(started.wsPort), '--api-key', apiKey], { env: pythonEnv({}), encoding: 'utf8', timeout: 60_000 }, (err, stdout) =>
+        err ? fail(err) : done(stdout),
+      ),
+    );
+    const pythonClient = JSON.parse(python.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+    return { system, wrongKey: wrong.auth, ...good, pythonClient };
   } finally {
     await publisher.stop('SIGTERM', 2000);
     for (const s of started.servers.reverse()) await s.stop();
