@@ -20,11 +20,7 @@ const src: Record<string, V> = {
 };
 
 /** An operator with the signature and contract of `throttleByKey`. */
-export type KeyedThrottle = <T, K>(
-  keyOf: (value: T) => K,
-  ms: number,
-  options?: ThrottleByKeyOptions,
-) => MonoTypeOperatorFunction<T>;
+export type KeyedThrottle = <T, K>(keyOf: (value: T) => K, ms: number, options?: ThrottleByKeyOptions) => MonoTypeOperatorFunction<T>;
 
 /** Checks a spec adds after a contract case, for what only its implementation can show. */
 export interface ContractHooks {

@@ -18,7 +18,12 @@ jest.mock('../streams/throttleLatest', () => {
         defer(() => {
           const group: { start: number; end?: number } = { start: scheduler.now() };
           mockGroups.push(group);
-          return actual.throttleLatest(ms, scheduler)(source).pipe(finalize(() => (group.end = scheduler.now())));
+          return actual
+            .throttleLatest(
+              ms,
+              scheduler,
+            )(source)
+            .pipe(finalize(() => (group.end = scheduler.now())));
         }),
   };
 });

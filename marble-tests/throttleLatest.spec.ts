@@ -103,7 +103,9 @@ describe('throttleLatest', () => {
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toStrictEqual(expected));
     // prettier-ignore
     const source = scheduler.createColdObservable('a-b-------|', src); // a@0 b@20 |@100 (10 frames a char)
+    // prettier-ignore
     const subs =                                  '^---------!'; //      ^@0 !@100
+    // prettier-ignore
     const exp =                                   'a--b------|'; //      a@0 b@30 |@100
     scheduler.expectObservable(source.pipe(throttleLatest(30, scheduler))).toBe(exp, src);
     scheduler.expectSubscriptions(source.subscriptions).toBe(subs);

@@ -59,7 +59,10 @@ function main() {
   }
   const css = readFileSync(join(SRC, 'style.css'), 'utf8').trim();
   // A function replacement: CSS may contain `$&` and friends, which a string replacement expands.
-  writeWhole('index.html', html.replace(STYLESHEET_LINK, () => `<style>\n${css}\n</style>`));
+  writeWhole(
+    'index.html',
+    html.replace(STYLESHEET_LINK, () => `<style>\n${css}\n</style>`),
+  );
 }
 
 try {

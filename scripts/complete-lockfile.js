@@ -32,7 +32,9 @@ function platformOf(name) {
 
 function registryRecord(name, version) {
   try {
-    const meta = JSON.parse(execFileSync('npm', ['view', `${name}@${version}`, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const meta = JSON.parse(
+      execFileSync('npm', ['view', `${name}@${version}`, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+    );
     const info = Array.isArray(meta) ? meta[meta.length - 1] : meta;
     const record = { version: info.version, integrity: info.dist.integrity };
     for (const field of ['cpu', 'os', 'libc', 'license', 'engines']) if (info[field] !== undefined) record[field] = info[field];

@@ -54,9 +54,10 @@ function main() {
   process.stderr.write(`tickcast: building dist/ (${reason})\n`);
   // Under npm, npm_execpath is the npm that runs us; otherwise the npm on PATH.
   const npm = process.env.npm_execpath;
-  const run = npm && /\.c?js$/.test(npm)
-    ? spawnSync(process.execPath, [npm, 'run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' })
-    : spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
+  const run =
+    npm && /\.c?js$/.test(npm)
+      ? spawnSync(process.execPath, [npm, 'run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' })
+      : spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
   if (run.status !== 0) process.stderr.write('tickcast: the build failed (see above); fix it or run `npm run build` to see it again.\n');
   return run.status ?? 1;
 }

@@ -57,8 +57,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-const byName = (names: readonly string[]): OptionSpec[] =>
-  names.map((name) => SERVE_OPTIONS.find((s) => s.name === name) as OptionSpec);
+const byName = (names: readonly string[]): OptionSpec[] => names.map((name) => SERVE_OPTIONS.find((s) => s.name === name) as OptionSpec);
 
 /** `tickcast sim` runs alone: the simulator's options plus logging. */
 export const SIM_COMMAND_OPTIONS: readonly OptionSpec[] = [...SIM_OPTIONS, ...byName(['log-level', 'stats-interval-s'])];
@@ -88,7 +87,11 @@ const serve: Command = {
       { event: 'listening', wsUrl: proxy.wsUrl, httpUrl: proxy.httpUrl, feed: proxy.feed.describe(), apiKeys: config.apiKeys.length },
       `tickcast serving WebSocket clients on ${proxy.wsUrl}; feed ${proxy.feed.describe()}`,
     );
-    return { logger, closeDeadlineMs: config.shutdownGraceMs + CLOSE_SLACK_MS, close: () => timed(logger, 'shutdown', () => proxy.close()) };
+    return {
+      logger,
+      closeDeadlineMs: config.shutdownGraceMs + CLOSE_SLACK_MS,
+      close: () => timed(logger, 'shutdown', () => proxy.close()),
+    };
   },
 };
 
@@ -104,14 +107,17 @@ const demo: Command = {
 
 const sim: Command = {
   name: 'sim',
-  summary: 'the simulated broker feed alone: a ZeroMQ PUB that connects to a proxy\'s SUB (ours or OpenAlgo\'s)',
+  summary: "the simulated broker feed alone: a ZeroMQ PUB that connects to a proxy's SUB (ours or OpenAlgo's)",
   options: SIM_COMMAND_OPTIONS,
   async start(opts, ctx) {
     const { buildSimConfig, startSimulator } = await import('./sim');
     const config = buildSimConfig(opts);
     const logger = ctx.logger(opts['log-level'] as string);
     const publisher = startSimulator(config, logger.child({ component: 'sim' }));
-    logger.info({ seed: config.seed, rate: config.rate, burst: config.burst, depthLevels: config.depthLevels }, `simulator publishing to ${config.zmqConnect}`);
+    logger.info(
+      { seed: config.seed, rate: config.rate, burst: config.burst, depthLevels: config.depthLevels },
+      `simulator publishing to ${config.zmqConnect}`,
+    );
     const intervalS = opts['stats-interval-s'] as number;
     let last = 0;
     const timer =
@@ -188,7 +194,8 @@ export async function main(argv: readonly string[], io: CliIO, commands: readonl
       say(io.stdout, formatCommandHelp(command));
       return EXIT_OK;
     }
-    if (positional.length > 0) throw new ConfigError(`Unexpected argument "${positional[0]}". Options start with --; run tickcast ${name} --help.`);
+    if (positional.length > 0)
+      throw new ConfigError(`Unexpected argument "${positional[0]}". Options start with --; run tickcast ${name} --help.`);
     const opts = resolveOptions(command.options, raw, io.env);
     // Loaded here, not at the top: `--help` and usage errors should not wait for pino.
     const { createLogger } = await import('./logger');
@@ -251,7 +258,8 @@ function untilStopped(service: Service, io: CliIO, watchEventLoop: (logger: Logg
 export function startupHint(err: unknown): string {
   const e = err as { code?: string; message?: string; address?: string; port?: number };
   const message = e?.message ?? String(err);
-  if (e?.code === 'EADDRINUSE') return `${message}: another process uses that port; stop it or pick another with --port (0 = any free port).`;
+  if (e?.code === 'EADDRINUSE')
+    return `${message}: another process uses that port; stop it or pick another with --port (0 = any free port).`;
   if (/ZeroMQ/.test(message) && /in use/i.test(message)) {
     return `${message}: another process (another proxy?) bound that ZeroMQ endpoint; stop it or pick another with --zmq-bind.`;
   }

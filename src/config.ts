@@ -103,7 +103,12 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const SERVE_TABLE = {
   host: { name: 'host', kind: 'string', default: '127.0.0.1', help: 'address the WebSocket/HTTP server listens on' },
   port: { name: 'port', kind: 'int', default: 8765, min: 0, max: 65535, help: 'WebSocket/HTTP port (0 = any free port)' },
-  zmqBind: { name: 'zmq-bind', kind: 'string', arg: 'ENDPOINT', help: 'endpoint the ZeroMQ SUB binds; publishers connect (default tcp://127.0.0.1:5555 unless --zmq-connect is given)' },
+  zmqBind: {
+    name: 'zmq-bind',
+    kind: 'string',
+    arg: 'ENDPOINT',
+    help: 'endpoint the ZeroMQ SUB binds; publishers connect (default tcp://127.0.0.1:5555 unless --zmq-connect is given)',
+  },
   zmqConnect: { name: 'zmq-connect', kind: 'list', arg: 'ENDPOINT', default: [], help: 'endpoint of a publisher that binds; repeatable' },
   zmqEngine: {
     name: 'zmq-engine',
@@ -112,11 +117,42 @@ export const SERVE_TABLE = {
     choices: ['zmtp', 'libzmq'],
     help: 'what reads the ZeroMQ socket: zmtp = the built-in ZMTP 3.0 reader (tcp:// and ipc://, NULL security; about half the CPU per message), libzmq = the zeromq package (any transport)',
   },
-  zmqRcvHwm: { name: 'zmq-rcvhwm', kind: 'int', default: 100_000, min: 0, help: 'libzmq engine: ZeroMQ receive high-water mark, in messages' },
-  zmqReadIntervalMs: { name: 'zmq-read-interval-ms', kind: 'number', default: 0, min: 0, max: 50, help: 'libzmq engine: pause after draining the ZeroMQ queue before reading again (batches a feed that trickles one message at a time, at the cost of that much latency); 0 = wake as soon as a message arrives' },
-  zmqMaxMessageBytes: { name: 'zmq-max-message-bytes', kind: 'int', default: 1_048_576, min: 256, help: 'largest frame (topic or payload) a publisher may send; a larger one closes its connection (libzmq engine: ZMQ_MAXMSGSIZE)' },
-  zmqMaxPublishers: { name: 'zmq-max-publishers', kind: 'int', default: 256, min: 1, help: 'zmtp engine: publisher connections on the bound endpoint; one more is closed at once' },
-  zmqMaxPartialBytes: { name: 'zmq-max-partial-bytes', kind: 'int', default: 67_108_864, min: 1024, help: 'zmtp engine: bytes held in unfinished messages over all publisher connections; past it the connection holding the most is closed' },
+  zmqRcvHwm: {
+    name: 'zmq-rcvhwm',
+    kind: 'int',
+    default: 100_000,
+    min: 0,
+    help: 'libzmq engine: ZeroMQ receive high-water mark, in messages',
+  },
+  zmqReadIntervalMs: {
+    name: 'zmq-read-interval-ms',
+    kind: 'number',
+    default: 0,
+    min: 0,
+    max: 50,
+    help: 'libzmq engine: pause after draining the ZeroMQ queue before reading again (batches a feed that trickles one message at a time, at the cost of that much latency); 0 = wake as soon as a message arrives',
+  },
+  zmqMaxMessageBytes: {
+    name: 'zmq-max-message-bytes',
+    kind: 'int',
+    default: 1_048_576,
+    min: 256,
+    help: 'largest frame (topic or payload) a publisher may send; a larger one closes its connection (libzmq engine: ZMQ_MAXMSGSIZE)',
+  },
+  zmqMaxPublishers: {
+    name: 'zmq-max-publishers',
+    kind: 'int',
+    default: 256,
+    min: 1,
+    help: 'zmtp engine: publisher connections on the bound endpoint; one more is closed at once',
+  },
+  zmqMaxPartialBytes: {
+    name: 'zmq-max-partial-bytes',
+    kind: 'int',
+    default: 67_108_864,
+    min: 1024,
+    help: 'zmtp engine: bytes held in unfinished messages over all publisher connections; past it the connection holding the most is closed',
+  },
   zmqSubscribe: {
     name: 'zmq-subscribe',
     kind: 'string',
@@ -124,35 +160,172 @@ export const SERVE_TABLE = {
     choices: ['all', 'interest'],
     help: 'what the SUB subscribes: all = every topic; interest = only the topics some client could receive (publishers filter at the source)',
   },
-  zmqInterestGraceMs: { name: 'zmq-interest-grace-ms', kind: 'int', default: 2000, min: 0, max: 600_000, help: 'with --zmq-subscribe interest: how long a topic no client needs stays subscribed, so unsubscribe/resubscribe does not flap' },
+  zmqInterestGraceMs: {
+    name: 'zmq-interest-grace-ms',
+    kind: 'int',
+    default: 2000,
+    min: 0,
+    max: 600_000,
+    help: 'with --zmq-subscribe interest: how long a topic no client needs stays subscribed, so unsubscribe/resubscribe does not flap',
+  },
+  control: {
+    name: 'control',
+    kind: 'string',
+    arg: 'ENDPOINT',
+    help: 'endpoint a feed host binds (docs/control.md, e.g. tcp://127.0.0.1:5556): API keys are verified and subscriptions placed through it; --api-key becomes optional',
+  },
+  controlTimeoutMs: {
+    name: 'control-timeout-ms',
+    kind: 'int',
+    default: 5000,
+    min: 100,
+    max: 600_000,
+    help: 'with --control: how long a control request may wait for its reply (OpenAlgo: 60000, a broker adapter connecting takes that long)',
+  },
+  controlHealthIntervalMs: {
+    name: 'control-health-interval-ms',
+    kind: 'int',
+    default: 2000,
+    min: 100,
+    max: 600_000,
+    help: "with --control: how often the feed host's health is polled",
+  },
   nats: { name: 'nats', kind: 'string', arg: 'URL', help: 'take the feed from NATS (published by `tickcast bridge`) instead of ZeroMQ' },
-  apiKeySpecs: { name: 'api-key', kind: 'list', arg: 'KEY[:USER[:BROKER]]', default: [], env: 'TICKCAST_API_KEYS', field: false, help: 'an API key clients authenticate with; repeatable' },
-  apiKeysFile: { name: 'api-keys-file', kind: 'string', arg: 'FILE', field: false, help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}' },
+  apiKeySpecs: {
+    name: 'api-key',
+    kind: 'list',
+    arg: 'KEY[:USER[:BROKER]]',
+    default: [],
+    env: 'TICKCAST_API_KEYS',
+    field: false,
+    help: 'an API key clients authenticate with; repeatable',
+  },
+  apiKeysFile: {
+    name: 'api-keys-file',
+    kind: 'string',
+    arg: 'FILE',
+    field: false,
+    help: 'JSON file of keys: [{"key","user_id","broker"}] or {"KEY":{"user_id","broker"}}',
+  },
   broker: { name: 'broker', kind: 'string', default: 'tickcast', help: 'broker label for keys that name none' },
-  throttleMs: { name: 'throttle-ms', kind: 'int', default: 100, min: 0, max: 60_000, help: 'per-key throttle window; 0 disables throttling' },
+  throttleMs: {
+    name: 'throttle-ms',
+    kind: 'int',
+    default: 100,
+    min: 0,
+    max: 60_000,
+    help: 'per-key throttle window; 0 disables throttling',
+  },
   maxDepth: { name: 'max-depth', kind: 'int', default: 50, min: 1, max: 1000, help: 'book levels kept per side' },
-  authGraceS: { name: 'auth-grace-s', kind: 'number', default: 15, min: 0.01, help: 'seconds a client may stay unauthenticated before close 4401' },
-  pingIntervalS: { name: 'ping-interval-s', kind: 'number', default: 20, min: 0.01, help: 'seconds between protocol pings; no pong within one interval terminates' },
-  maxFrameBytes: { name: 'max-frame-bytes', kind: 'int', default: 1_048_576, min: 64, help: 'largest inbound frame; larger closes with 1009' },
-  maxSubscriptions: { name: 'max-subscriptions', kind: 'int', default: 10_000, min: 1, help: '(symbol, mode) subscriptions per connection' },
+  authGraceS: {
+    name: 'auth-grace-s',
+    kind: 'number',
+    default: 15,
+    min: 0.01,
+    help: 'seconds a client may stay unauthenticated before close 4401',
+  },
+  pingIntervalS: {
+    name: 'ping-interval-s',
+    kind: 'number',
+    default: 20,
+    min: 0.01,
+    help: 'seconds between protocol pings; no pong within one interval terminates',
+  },
+  maxFrameBytes: {
+    name: 'max-frame-bytes',
+    kind: 'int',
+    default: 1_048_576,
+    min: 64,
+    help: 'largest inbound frame; larger closes with 1009',
+  },
+  maxSubscriptions: {
+    name: 'max-subscriptions',
+    kind: 'int',
+    default: 10_000,
+    min: 1,
+    help: '(symbol, mode) subscriptions per connection',
+  },
   maxClients: { name: 'max-clients', kind: 'int', default: 10_000, min: 1, help: 'connections; more are refused with 1013' },
   controlRate: { name: 'control-rate', kind: 'number', default: 100, min: 0.01, help: 'control messages per second per connection' },
   controlBurst: { name: 'control-burst', kind: 'int', default: 200, min: 1, help: 'control messages a connection may send in a burst' },
   floodCloseS: { name: 'flood-close-s', kind: 'number', default: 5, min: 0.01, help: 'seconds of sustained flooding before close 1008' },
-  staleAfterS: { name: 'stale-after-s', kind: 'number', default: 30, min: 0.01, help: 'feed silence after which adapter_status reports stale' },
-  maxKeys: { name: 'max-keys', kind: 'int', default: 250_000, min: 1, help: 'feed keys (exchange, symbol, mode) kept with their last tick; past it the least recently ticked keys no client holds are forgotten' },
-  keyIdleS: { name: 'key-idle-s', kind: 'number', default: 86_400, min: 1, help: 'seconds without a tick after which a key no client holds is forgotten' },
-  slowSoftBytes: { name: 'slow-soft-bytes', kind: 'int', default: 262_144, min: 1, help: 'buffered bytes past which a client\'s updates are conflated per key' },
-  slowHardBytes: { name: 'slow-hard-bytes', kind: 'int', default: 4_194_304, min: 1, help: 'buffered bytes past which a client is closed with 1008' },
-  slowMaxS: { name: 'slow-max-s', kind: 'number', default: 10, min: 0.01, help: 'seconds over the soft limit before a client is closed with 1008' },
-  perMessageDeflate: { name: 'per-message-deflate', kind: 'bool', default: false, help: 'enable permessage-deflate (costs CPU per frame per client)' },
-  booksAsDepth: { name: 'books-as-depth', kind: 'bool', default: true, help: 'deliver bids/asks books as depth {buy, sell} (what OpenAlgo clients read)' },
-  omitBooksBelowDepth: { name: 'omit-books-below-depth', kind: 'bool', default: true, help: 'leave book arrays out of Depth ticks sent to LTP/Quote-only clients' },
-  twoSegmentExchanges: { name: 'two-segment-exchanges', kind: 'list', default: DEFAULT_TWO_SEGMENT_EXCHANGES, help: 'exchanges spelled as two topic segments; repeatable or comma-separated' },
+  staleAfterS: {
+    name: 'stale-after-s',
+    kind: 'number',
+    default: 30,
+    min: 0.01,
+    help: 'feed silence after which adapter_status reports stale',
+  },
+  maxKeys: {
+    name: 'max-keys',
+    kind: 'int',
+    default: 250_000,
+    min: 1,
+    help: 'feed keys (exchange, symbol, mode) kept with their last tick; past it the least recently ticked keys no client holds are forgotten',
+  },
+  keyIdleS: {
+    name: 'key-idle-s',
+    kind: 'number',
+    default: 86_400,
+    min: 1,
+    help: 'seconds without a tick after which a key no client holds is forgotten',
+  },
+  slowSoftBytes: {
+    name: 'slow-soft-bytes',
+    kind: 'int',
+    default: 262_144,
+    min: 1,
+    help: "buffered bytes past which a client's updates are conflated per key",
+  },
+  slowHardBytes: {
+    name: 'slow-hard-bytes',
+    kind: 'int',
+    default: 4_194_304,
+    min: 1,
+    help: 'buffered bytes past which a client is closed with 1008',
+  },
+  slowMaxS: {
+    name: 'slow-max-s',
+    kind: 'number',
+    default: 10,
+    min: 0.01,
+    help: 'seconds over the soft limit before a client is closed with 1008',
+  },
+  perMessageDeflate: {
+    name: 'per-message-deflate',
+    kind: 'bool',
+    default: false,
+    help: 'enable permessage-deflate (costs CPU per frame per client)',
+  },
+  booksAsDepth: {
+    name: 'books-as-depth',
+    kind: 'bool',
+    default: true,
+    help: 'deliver bids/asks books as depth {buy, sell} (what OpenAlgo clients read)',
+  },
+  omitBooksBelowDepth: {
+    name: 'omit-books-below-depth',
+    kind: 'bool',
+    default: true,
+    help: 'leave book arrays out of Depth ticks sent to LTP/Quote-only clients',
+  },
+  twoSegmentExchanges: {
+    name: 'two-segment-exchanges',
+    kind: 'list',
+    default: DEFAULT_TWO_SEGMENT_EXCHANGES,
+    help: 'exchanges spelled as two topic segments; repeatable or comma-separated',
+  },
   dashboard: { name: 'dashboard', kind: 'bool', default: false, help: 'serve the demo dashboard page at GET /' },
   logLevel: { name: 'log-level', kind: 'string', default: 'info', choices: LOG_LEVELS, help: 'pino log level' },
   statsIntervalS: { name: 'stats-interval-s', kind: 'number', default: 30, min: 0, help: 'seconds between summary log lines (0 = none)' },
-  shutdownGraceMs: { name: 'shutdown-grace-ms', kind: 'int', default: 1500, min: 0, max: 60_000, help: 'time clients get to close on shutdown before they are cut' },
+  shutdownGraceMs: {
+    name: 'shutdown-grace-ms',
+    kind: 'int',
+    default: 1500,
+    min: 0,
+    max: 60_000,
+    help: 'time clients get to close on shutdown before they are cut',
+  },
 } as const satisfies OptionTable;
 
 /** Options of `tickcast serve` in `--help` order: the rows of {@link SERVE_TABLE}. */
@@ -206,7 +379,8 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
       if (spec.kind === 'bool') value = 'true';
       else {
         const next = argv[i + 1];
-        if (next === undefined || next.startsWith('--')) throw new ConfigError(`Option --${name} needs a value (${spec.arg ?? spec.kind}).`);
+        if (next === undefined || next.startsWith('--'))
+          throw new ConfigError(`Option --${name} needs a value (${spec.arg ?? spec.kind}).`);
         value = next;
         i++;
       }
@@ -251,7 +425,10 @@ function typed(spec: OptionSpec, values: string[], source: string): unknown {
   const where = source.startsWith('--') ? `${source} (env ${envName(spec.name, spec)})` : `${source} (flag --${spec.name})`;
   switch (spec.kind) {
     case 'list':
-      return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+      return values
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0);
     case 'bool': {
       const v = last.toLowerCase();
       if (['true', '1', 'yes', 'on'].includes(v)) return true;
@@ -320,19 +497,27 @@ export function collectApiKeys(opts: Record<string, unknown>): ApiKey[] {
 
 /**
  * Builds the frozen serve configuration from resolved options: a field per {@link SERVE_TABLE}
- * row, then the rules across options: at least one API key (demo passes the one it generates), no
+ * row, then the rules across options: at least one API key unless a feed host verifies them
+ * (`--control`; demo passes the key it generates), a `--control` endpoint that can be dialled, no
  * key twice, the ZeroMQ endpoints ({@link zmqEndpoints}), soft < hard slow-client limits.
  */
 export function buildServeConfig(opts: Record<string, unknown>, apiKeys: readonly ApiKey[]): ServeConfig {
-  if (apiKeys.length === 0) {
+  const control = opts['control'] as string | undefined;
+  if (apiKeys.length === 0 && control === undefined) {
     throw new ConfigError(
       'No API key configured: clients could not authenticate. Add one with --api-key KEY[:USER[:BROKER]], ' +
-        '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2.',
+        '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2, or verify keys through a feed host with --control ENDPOINT.',
+    );
+  }
+  if (control !== undefined && !/^(tcp:\/\/.+:\d+|ipc:\/\/.+)$/.test(control)) {
+    throw new ConfigError(
+      `--control "${control}" is not an endpoint a feed host can bind: use tcp://HOST:PORT (e.g. tcp://127.0.0.1:5556) or ipc://PATH.`,
     );
   }
   const seen = new Set<string>();
   for (const k of apiKeys) {
-    if (seen.has(k.key)) throw new ConfigError('The same API key is configured twice (--api-key / --api-keys-file / TICKCAST_API_KEYS); keep one.');
+    if (seen.has(k.key))
+      throw new ConfigError('The same API key is configured twice (--api-key / --api-keys-file / TICKCAST_API_KEYS); keep one.');
     seen.add(k.key);
   }
   const fields = fieldsOf(SERVE_TABLE, opts);
@@ -379,9 +564,13 @@ export function zmqEndpoints(opts: Record<string, unknown>): { zmqBind: string |
   return { zmqBind, zmqConnect, zmqEngine };
 }
 
-/** The defaults as a config, for tests and embedding: `defaultServeConfig({ apiKeys: [...] })`. */
+/**
+ * The defaults as a config, for tests and embedding: `defaultServeConfig({ apiKeys: [...] })`, or
+ * `defaultServeConfig({ apiKeys: [], control: 'tcp://127.0.0.1:5556' })` when a feed host verifies keys.
+ */
 export function defaultServeConfig(overrides: Partial<ServeConfig> & Pick<ServeConfig, 'apiKeys'>): ServeConfig {
   const opts = resolveOptions(SERVE_OPTIONS, new Map(), {});
+  if (overrides.control !== undefined) opts['control'] = overrides.control;
   return Object.freeze({ ...buildServeConfig(opts, overrides.apiKeys), ...overrides });
 }
 

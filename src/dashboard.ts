@@ -34,7 +34,10 @@ function defaultDir(): string {
  */
 export function pageCsp(html: string): string {
   const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
-    (m) => `'sha256-${createHash('sha256').update(m[1] as string).digest('base64')}'`,
+    (m) =>
+      `'sha256-${createHash('sha256')
+        .update(m[1] as string)
+        .digest('base64')}'`,
   );
   return [
     "default-src 'none'",
@@ -85,7 +88,11 @@ export function mountDashboard(routes: HttpRoutes, options: DashboardOptions = {
   let page: PageFiles | undefined;
   const load = (): PageFiles | undefined => (page ??= readPage(dir));
   const notBuilt = (res: ServerResponse): void =>
-    text(res, 503, `The dashboard page is not built (no index.html and app.js in ${dir}). Run \`npm run build\`, then restart the proxy.\n`);
+    text(
+      res,
+      503,
+      `The dashboard page is not built (no index.html and app.js in ${dir}). Run \`npm run build\`, then restart the proxy.\n`,
+    );
 
   routes.set('/', (_req, res) => {
     const files = load();

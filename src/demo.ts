@@ -70,8 +70,9 @@ export async function startDemo(opts: Record<string, unknown>, ctx: CommandConte
   return {
     logger,
     closeDeadlineMs: config.shutdownGraceMs + CLOSE_SLACK_MS,
-    close: () => timed(logger, 'shutdown', async () => {
-      await Promise.all([sim.close(), proxy.close()]);
-    }),
+    close: () =>
+      timed(logger, 'shutdown', async () => {
+        await Promise.all([sim.close(), proxy.close()]);
+      }),
   };
 }

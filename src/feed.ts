@@ -93,7 +93,11 @@ export function zmqFeedSource(config: ServeConfig, stats: Stats, logger?: Logger
           `--zmq-connect ${endpoint}: host ${host} does not resolve (${err.code ?? 'error'}); check the name${retry}`,
         );
       } else {
-        log?.warn('zmq_dial_failed', { endpoint, code: err.code }, `no ZeroMQ publisher reachable at ${endpoint} (${err.code ?? err.message})${retry}`);
+        log?.warn(
+          'zmq_dial_failed',
+          { endpoint, code: err.code },
+          `no ZeroMQ publisher reachable at ${endpoint} (${err.code ?? err.message})${retry}`,
+        );
       }
     },
   });

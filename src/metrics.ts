@@ -17,7 +17,31 @@ export interface MetricsSources {
   readonly feedUp: () => boolean;
   /** True while the proxy drains on shutdown. */
   readonly draining: () => boolean;
+  /** The control channel's figures, when `--control` names a feed host; its metrics are absent otherwise. */
+  readonly control?: () => ControlMetrics;
 }
+
+/** What `/metrics` shows of the control channel to a feed host (docs/control.md). */
+export interface ControlMetrics {
+  /** Requests sent to the host (verify, subscribe, unsubscribe, health, hello, invalidate). */
+  readonly requests: number;
+  /** Requests the host did not answer: not connected, or past --control-timeout-ms. */
+  readonly failures: number;
+  /** Replies dropped: malformed, or to a request already given up. */
+  readonly dropped: number;
+  /** Times every live interest was re-sent because the host restarted or came back. */
+  readonly resends: number;
+  /** (user, broker, exchange, symbol, mode) held at the host now. */
+  readonly heldKeys: number;
+  /** Whether the host answers. */
+  readonly state: 'unknown' | 'up' | 'down';
+  /** CACHE_INVALIDATE_* messages from the feed passed on to the host. */
+  readonly invalidations: number;
+  /** CACHE_INVALIDATE_* messages dropped because their payload named no user. */
+  readonly invalidationsMalformed: number;
+}
+
+const HOST_STATES = ['unknown', 'up', 'down'] as const;
 
 /** Options of {@link ProxyMetrics}. */
 export interface MetricsOptions {
@@ -74,10 +98,7 @@ export class ProxyMetrics {
   private throttled = 0;
   private readonly withProcess: boolean;
 
-  constructor(
-    private readonly sources: MetricsSources,
-    options: MetricsOptions = {},
-  ) {
+  constructor(sources: MetricsSources, options: MetricsOptions = {}) {
     const { stats } = sources;
     const registers = [this.registry];
     const self = this;
@@ -149,7 +170,11 @@ export class ProxyMetrics {
     mirror('tickcast_orders_relayed_total', 'Order events received for relay to their user', () => stats.ordersRelayed);
     mirror('tickcast_frames_sent_total', 'WebSocket frames handed to client sockets', () => stats.framesSent);
     mirror('tickcast_bytes_sent_total', 'Bytes handed to client sockets', () => stats.bytesSent);
-    mirror('tickcast_slow_client_conflations_total', 'Frames replaced by a newer one for the same key while their client was slow', () => stats.conflated);
+    mirror(
+      'tickcast_slow_client_conflations_total',
+      'Frames replaced by a newer one for the same key while their client was slow',
+      () => stats.conflated,
+    );
     new Counter({
       name: 'tickcast_disconnects_total',
       help: 'Connections closed by the proxy, by reason',
@@ -168,7 +193,11 @@ export class ProxyMetrics {
     gauge('tickcast_subscriptions', '(symbol, mode) subscriptions held by clients now', () => sources.hubStats().subscriptions);
     gauge('tickcast_symbols_held', 'Symbols at least one client holds now', () => sources.hubStats().heldSymbols);
     gauge('tickcast_keys', 'Topic keys (exchange, symbol, mode) kept with their last tick for snapshots', () => sources.hubStats().keys);
-    gauge('tickcast_keys_max', 'Most keys kept (--max-keys); past it unheld keys are forgotten, least recently ticked first', () => sources.keyLifecycle().maxKeys);
+    gauge(
+      'tickcast_keys_max',
+      'Most keys kept (--max-keys); past it unheld keys are forgotten, least recently ticked first',
+      () => sources.keyLifecycle().maxKeys,
+    );
     new Counter({
       name: 'tickcast_key_evictions_total',
       help: 'Keys no client held that were forgotten with their last tick, by reason (idle: --key-idle-s; cap: --max-keys)',
@@ -180,11 +209,15 @@ export class ProxyMetrics {
       },
     });
     gauge('tickcast_feed_up', '1 while the feed socket is up', () => (sources.feedUp() ? 1 : 0));
-    gauge('tickcast_feed_partial_bytes', 'Bytes held in unfinished feed messages over all publisher connections (zmtp engine; capped by --zmq-max-partial-bytes)', () =>
-      stats.feedPartialBytes(),
+    gauge(
+      'tickcast_feed_partial_bytes',
+      'Bytes held in unfinished feed messages over all publisher connections (zmtp engine; capped by --zmq-max-partial-bytes)',
+      () => stats.feedPartialBytes(),
     );
     gauge('tickcast_feed_publishers', 'ZeroMQ publishers connected now, with the handshake done', () => stats.feedPublishers);
-    gauge('tickcast_feed_stale', '1 when the feed has been silent longer than --stale-after-s', () => (sources.adapterStatus() === 'stale' ? 1 : 0));
+    gauge('tickcast_feed_stale', '1 when the feed has been silent longer than --stale-after-s', () =>
+      sources.adapterStatus() === 'stale' ? 1 : 0,
+    );
     gauge('tickcast_draining', '1 while the proxy drains on shutdown', () => (sources.draining() ? 1 : 0));
     new Gauge({
       name: 'tickcast_adapter_status',
@@ -196,6 +229,56 @@ export class ProxyMetrics {
         for (const status of ADAPTER_STATUSES) this.set({ status }, status === now ? 1 : 0);
       },
     });
+
+    const control = sources.control;
+    if (control) {
+      mirror(
+        'tickcast_control_requests_total',
+        'Requests sent to the feed host over the control channel (--control)',
+        () => control().requests,
+      );
+      mirror(
+        'tickcast_control_failures_total',
+        'Control requests the feed host did not answer: not connected, or past --control-timeout-ms',
+        () => control().failures,
+      );
+      mirror(
+        'tickcast_control_replies_dropped_total',
+        'Control replies dropped: malformed, or to a request already given up',
+        () => control().dropped,
+      );
+      mirror(
+        'tickcast_control_resends_total',
+        'Times every live interest was re-sent to the feed host because it restarted or came back',
+        () => control().resends,
+      );
+      mirror(
+        'tickcast_control_invalidations_total',
+        'CACHE_INVALIDATE_* messages from the feed passed on to the feed host',
+        () => control().invalidations,
+      );
+      mirror(
+        'tickcast_control_invalidations_malformed_total',
+        'CACHE_INVALIDATE_* messages dropped because their payload named no user',
+        () => control().invalidationsMalformed,
+      );
+      gauge(
+        'tickcast_control_held_keys',
+        '(user, broker, exchange, symbol, mode) subscribed at the feed host now',
+        () => control().heldKeys,
+      );
+      gauge('tickcast_control_host_up', '1 while the feed host answers the control channel', () => (control().state === 'up' ? 1 : 0));
+      new Gauge({
+        name: 'tickcast_control_host_state',
+        help: 'Feed host state: 1 for the current one (unknown until its first reply), 0 for the others',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          const now = control().state;
+          for (const state of HOST_STATES) this.set({ state }, state === now ? 1 : 0);
+        },
+      });
+    }
 
     this.withProcess = options.defaultMetrics !== false;
   }
@@ -209,7 +292,11 @@ export class ProxyMetrics {
   /** `GET /metrics` */
   readonly route: Route = async (_req, res) => {
     const body = await this.text();
-    res.writeHead(200, { 'content-type': this.registry.contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': this.registry.contentType,
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+    });
     res.end(body);
   };
 }

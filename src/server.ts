@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { type InvalidReason, marketTicks, type RawTick } from '../streams';
 import type { ServeConfig } from './config';
+import { ControlClient, controlHooks } from './control';
 import { mountDashboard } from './dashboard';
 import { type FeedSource, isLoopbackEndpoint, zmqFeedSource } from './feed';
 import { createGateway } from './gateway';
-import type { AdapterStatus, Gateway } from './gateway/types';
+import type { AdapterStatus, Gateway, Identity, UserAdapterStatus } from './gateway/types';
 import { HttpRoutes, text } from './http';
 import { Hub } from './hub';
 import { type Logger, silentLogger, ThrottledLog } from './logger';
@@ -39,8 +40,10 @@ export interface Proxy {
   readonly logger: Logger;
   /** Prometheus metrics, served at `GET /metrics`. */
   readonly metrics: ProxyMetrics;
-  /** The feed's health as `broker_info` reports it. */
+  /** The feed's health as `broker_info` reports it (without a feed host; with one, per user). */
   adapterStatus(): AdapterStatus;
+  /** The control channel to the feed host (`--control`), if any. */
+  readonly control: ControlClient | undefined;
   /** True from the start of {@link close}: `/readyz` answers 503. */
   readonly draining: boolean;
   /** Drains and stops: readiness off, no new connections, open clients cut so they reconnect, feed closed. */
@@ -49,9 +52,12 @@ export interface Proxy {
 
 /**
  * The broker label `market_data` frames carry. Frames are encoded once for every client, so the
- * label is the feed's: the keys' broker when every key names the same one, else `--broker`.
+ * label is the feed's: the keys' broker when every key names the same one, else `--broker`. With a
+ * feed host (`--control`) the users' brokers are known only as they authenticate, so the label is
+ * `--broker`, which an installation of one broker (OpenAlgo's case) sets to that broker.
  */
 export function feedBroker(config: ServeConfig): string {
+  if (config.control !== undefined) return config.broker;
   const brokers = new Set(config.apiKeys.map((k) => k.broker));
   return brokers.size === 1 ? (brokers.values().next().value as string) : config.broker;
 }
@@ -64,7 +70,8 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const { config } = options;
   const logger = options.logger ?? silentLogger();
   const stats = new Stats();
-  const feed: FeedSource = options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats, logger));
+  const feed: FeedSource =
+    options.feed ?? (config.nats ? (await import('./nats/feed')).natsFeedSource(config, logger) : zmqFeedSource(config, stats, logger));
   if (!options.feed && !config.nats && config.zmqBind !== undefined && !isLoopbackEndpoint(config.zmqBind)) {
     logger.warn(
       { event: 'zmq_bind_exposed', endpoint: config.zmqBind },
@@ -107,6 +114,26 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     return Date.now() - stats.lastFeedAt > staleMs ? 'stale' : 'connected';
   };
 
+  // The feed host (docs/control.md): verifies keys, hears subscriptions, reports adapters.
+  const control =
+    config.control === undefined
+      ? undefined
+      : new ControlClient({
+          endpoint: config.control,
+          timeoutMs: config.controlTimeoutMs,
+          healthIntervalMs: config.controlHealthIntervalMs,
+          logger,
+        });
+  const hooks =
+    control &&
+    controlHooks(control, {
+      localKeys: config.apiKeys,
+      frameBroker: feedBroker(config),
+      subscribeTopics: feed.orderInterest ? (topics) => feed.orderInterest?.(topics, true) : undefined,
+      logger: logger.child({ component: 'control' }),
+    });
+  const userAdapterStatus = hooks ? (user: Identity): UserAdapterStatus => hooks.adapterStatus(user, adapterStatus()) : adapterStatus;
+
   const routes = new HttpRoutes();
   const server = createServer(routes.handle);
   const gateway = createGateway({
@@ -115,7 +142,9 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     hub,
     logger: logger.child({ component: 'gateway' }),
     stats,
-    adapterStatus,
+    adapterStatus: userAdapterStatus,
+    verifier: hooks?.verifier,
+    upstream: hooks?.upstream,
     onOrderInterest: feed.orderInterest?.bind(feed),
   });
 
@@ -139,10 +168,16 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
           stats.ordersRelayed++;
           gateway.relayOrder(topic, payload as Buffer | string);
         },
-        onIgnored: () => {
-          stats.received++;
-          stats.ticksIn[0]!++;
-        },
+        onIgnored: hooks
+          ? (raw) => {
+              stats.received++;
+              stats.ticksIn[0]!++;
+              hooks.onIgnored(raw.topic, raw.payload);
+            }
+          : () => {
+              stats.received++;
+              stats.ticksIn[0]!++;
+            },
         onParsed: (key) => {
           stats.received++;
           stats.ticksIn[key.mode]!++;
@@ -166,9 +201,15 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   let draining = false;
   routes.set('/healthz', (_req, res) => text(res, 200, 'ok\n'));
   routes.set('/readyz', (_req, res) => {
-    const ready = !draining && feed.isUp() && server.listening;
-    const why = draining || ready ? undefined : feed.whyNotUp?.();
-    text(res, ready ? 200 : 503, ready ? 'ready\n' : draining ? 'draining\n' : why ? `feed not up: ${why}\n` : 'feed not up\n');
+    const feedUp = feed.isUp() && server.listening;
+    const hostUp = !control || control.status === 'up';
+    if (!draining && feedUp && hostUp) return text(res, 200, 'ready\n');
+    if (draining) return text(res, 503, 'draining\n');
+    if (!feedUp) {
+      const why = feed.whyNotUp?.();
+      return text(res, 503, why ? `feed not up: ${why}\n` : 'feed not up\n');
+    }
+    text(res, 503, `feed host not connected (${control?.status === 'down' ? 'not answering' : 'no answer yet'} at ${config.control})\n`);
   });
   const metrics = new ProxyMetrics({
     stats,
@@ -178,6 +219,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     adapterStatus,
     feedUp: () => feed.isUp(),
     draining: () => draining,
+    control: hooks?.metrics,
   });
   routes.set('/metrics', metrics.route);
   if (config.dashboard) mountDashboard(routes);
@@ -192,6 +234,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       });
     });
   } catch (err) {
+    control?.close();
     pipeline.unsubscribe();
     clearInterval(staleTimer);
     clearInterval(sweepTimer);
@@ -221,6 +264,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     logger,
     metrics,
     adapterStatus,
+    control,
     get draining() {
       return draining;
     },
@@ -230,6 +274,11 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
         stopStatsLog();
         gateway.stopAccepting();
         await gateway.close(config.shutdownGraceMs);
+        // After the gateway: the connections' last unsubscribes are out; give the host a moment to take them.
+        if (control) {
+          await control.settle(Math.min(1000, config.shutdownGraceMs));
+          control.close();
+        }
         pipeline.unsubscribe();
         clearInterval(staleTimer);
         clearInterval(sweepTimer);

@@ -17,7 +17,10 @@ export class Stats {
   /** Feed messages dropped, by reason. */
   readonly feedDropped: Record<FeedDropReason, number> = { frames: 0, topic: 0, encoding: 0, json: 0, not_object: 0, error: 0 };
   /** Publisher connections the ZMTP engine closed, by reason (bad greeting, frame, a cap...). */
-  readonly feedRejected: Record<ZmtpRejectReason, number> = Object.fromEntries(ZMTP_REJECT_REASONS.map((r) => [r, 0])) as Record<ZmtpRejectReason, number>;
+  readonly feedRejected: Record<ZmtpRejectReason, number> = Object.fromEntries(ZMTP_REJECT_REASONS.map((r) => [r, 0])) as Record<
+    ZmtpRejectReason,
+    number
+  >;
   /** Feed messages dropped because their topic is not exactly a subscribed one (interest mode). */
   feedUnsubscribed = 0;
   /** Publishers connected now (with the handshake done). */

@@ -124,7 +124,8 @@ export function watchEventLoop(logger: Logger, thresholdMs = SLOW_OPERATION_MS, 
     const now = performance.now();
     const blockedMs = Math.round(now - expected);
     expected = now + everyMs;
-    if (blockedMs > thresholdMs) logger.warn({ event: 'event_loop_blocked', durationMs: blockedMs }, `event loop blocked for ${blockedMs} ms`);
+    if (blockedMs > thresholdMs)
+      logger.warn({ event: 'event_loop_blocked', durationMs: blockedMs }, `event loop blocked for ${blockedMs} ms`);
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

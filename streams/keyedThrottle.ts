@@ -45,11 +45,7 @@ interface Due<T> {
  * @example
  * ticks$.pipe(keyedThrottle((t) => t.key, 100));
  */
-export function keyedThrottle<T, K>(
-  keyOf: (value: T) => K,
-  ms: number,
-  options: KeyedThrottleOptions = {},
-): MonoTypeOperatorFunction<T> {
+export function keyedThrottle<T, K>(keyOf: (value: T) => K, ms: number, options: KeyedThrottleOptions = {}): MonoTypeOperatorFunction<T> {
   if (!(ms > 0)) return (source) => source;
   const maxKeys = options.maxKeys ?? Infinity;
   const scheduler: SchedulerLike = options.scheduler ?? asyncScheduler;

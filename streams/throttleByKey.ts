@@ -33,11 +33,7 @@ export interface ThrottleByKeyOptions {
  * @example
  * ticks$.pipe(throttleByKey((t) => t.topic, 100));
  */
-export function throttleByKey<T, K>(
-  keyOf: (value: T) => K,
-  ms: number,
-  options: ThrottleByKeyOptions = {},
-): MonoTypeOperatorFunction<T> {
+export function throttleByKey<T, K>(keyOf: (value: T) => K, ms: number, options: ThrottleByKeyOptions = {}): MonoTypeOperatorFunction<T> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const window = ms > 0 ? ms : 0;
   const idleMs = Math.max(options.idleMs ?? Math.max(60_000, window * 10), window * 2);

@@ -23,7 +23,8 @@ async function run(argv: string[], env: Record<string, string> = {}): Promise<{ 
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-const resolve = (specs: readonly OptionSpec[], argv: string[], env: Record<string, string>) => resolveOptions(specs, parseArgs(argv, specs).raw, env);
+const resolve = (specs: readonly OptionSpec[], argv: string[], env: Record<string, string>) =>
+  resolveOptions(specs, parseArgs(argv, specs).raw, env);
 
 describe('option precedence: flag beats env beats default', () => {
   const SPECS: Record<string, readonly OptionSpec[]> = { serve: SERVE_OPTIONS, demo: DEMO_OPTIONS, sim: SIM_COMMAND_OPTIONS };
@@ -60,16 +61,22 @@ describe('option precedence: flag beats env beats default', () => {
 
   it('names the flag and the env var of a bad value', () => {
     expect(() => resolve(SERVE_OPTIONS, ['--port', '70000'], {})).toThrow('--port (env TICKCAST_PORT) must be at most 65535, got 70000.');
-    expect(() => resolve(SERVE_OPTIONS, [], { TICKCAST_PORT: 'abc' })).toThrow('TICKCAST_PORT (flag --port) must be a whole number, got "abc".');
+    expect(() => resolve(SERVE_OPTIONS, [], { TICKCAST_PORT: 'abc' })).toThrow(
+      'TICKCAST_PORT (flag --port) must be a whole number, got "abc".',
+    );
     expect(() => resolve(SERVE_OPTIONS, ['--log-level', 'loud'], {})).toThrow(/--log-level .*must be one of/);
   });
 });
 
 describe('command table', () => {
   it('lists serve, demo, sim and bridge, each with a summary and no option twice', () => {
-    expect(COMMANDS.map((c) => c.name)).toEqual(['serve', 'demo', 'sim', 'bridge']);
+    expect(COMMANDS.map((c) => [c.name, c.summary])).toEqual([
+      ['serve', 'the production proxy: ZeroMQ feed in, OpenAlgo-compatible WebSocket clients out'],
+      ['demo', 'the proxy plus a simulated broker feed in one process (what `npm start` runs)'],
+      ['sim', "the simulated broker feed alone: a ZeroMQ PUB that connects to a proxy's SUB (ours or OpenAlgo's)"],
+      ['bridge', 'relay the ZeroMQ feed onto NATS (last values in JetStream) for scale-out nodes: `serve --nats URL`'],
+    ]);
     for (const c of COMMANDS) {
-      expect(c.summary.length).toBeGreaterThan(10);
       const names = c.options.map((o) => o.name);
       expect(new Set(names).size).toBe(names.length);
       const envs = c.options.map((o) => envName(o.name, o));
@@ -77,7 +84,7 @@ describe('command table', () => {
     }
   });
 
-  it('gives demo every serve option plus the simulator\'s, except the simulator\'s --zmq-connect', () => {
+  it("gives demo every serve option plus the simulator's, except the simulator's --zmq-connect", () => {
     const names = DEMO_OPTIONS.map((o) => o.name);
     for (const o of SERVE_OPTIONS) expect(names).toContain(o.name);
     for (const name of ['symbols', 'rate', 'burst', 'depth-levels', 'unsorted-ratio', 'seed']) expect(names).toContain(name);
@@ -97,7 +104,10 @@ describe('docs/operations.md', () => {
     const section = doc.split(/^### /m).find((part) => part.startsWith(heading)) ?? '';
     const rows = new Map<string, { flag: string; fallback: string }>();
     for (const line of section.split('\n').filter((l) => l.startsWith('| `--'))) {
-      const [flag = '', env = '', fallback = ''] = line.split(/(?<!\\)\|/).slice(1).map((cell) => cell.trim().replace(/\\\|/g, '|'));
+      const [flag = '', env = '', fallback = ''] = line
+        .split(/(?<!\\)\|/)
+        .slice(1)
+        .map((cell) => cell.trim().replace(/\\\|/g, '|'));
       rows.set(env.replace(/`/g, ''), { flag, fallback });
     }
     return rows;
@@ -122,7 +132,8 @@ describe('docs/operations.md', () => {
       const want = shown(o);
       expect({ option: o.name, flag: row?.flag }).toEqual({ option: o.name, flag: want.flag });
       // An option with a default starts its cell with it; one without shows no value (– or a word).
-      if (want.fallback === undefined) expect({ option: o.name, fallback: row?.fallback.startsWith('`') }).toEqual({ option: o.name, fallback: false });
+      if (want.fallback === undefined)
+        expect({ option: o.name, fallback: row?.fallback.startsWith('`') }).toEqual({ option: o.name, fallback: false });
       else expect({ option: o.name, fallback: row?.fallback.startsWith(want.fallback) }).toEqual({ option: o.name, fallback: true });
     }
   });
@@ -173,10 +184,19 @@ describe('tickcast (in-process)', () => {
     [['serve', '--bogus'], 'tickcast serve: Unknown option --bogus. Run with --help to see the options.'],
     [['serve', '--port'], 'tickcast serve: Option --port needs a value (int).'],
     [['serve', 'now'], 'tickcast serve: Unexpected argument "now". Options start with --; run tickcast serve --help.'],
-    [['serve', '--api-key', 'k', '--slow-soft-bytes', '10', '--slow-hard-bytes', '5'], 'tickcast serve: --slow-soft-bytes (10) must be smaller than --slow-hard-bytes (5).'],
+    [
+      ['serve', '--api-key', 'k', '--slow-soft-bytes', '10', '--slow-hard-bytes', '5'],
+      'tickcast serve: --slow-soft-bytes (10) must be smaller than --slow-hard-bytes (5).',
+    ],
     [['sim', '--depth-levels', '7'], 'tickcast sim: --depth-levels (env TICKCAST_SIM_DEPTH_LEVELS) must be one of 5, 20, 50, got "7".'],
-    [['demo', '--nats', 'nats://127.0.0.1:4222'], 'tickcast demo: --nats is not for demo: the demo feeds its proxy from the simulator over ZeroMQ. Use it with tickcast serve.'],
-    [['bridge', '--nats-storage', 'disk'], 'tickcast bridge: --nats-storage (env TICKCAST_NATS_STORAGE) must be one of file, memory, got "disk".'],
+    [
+      ['demo', '--nats', 'nats://127.0.0.1:4222'],
+      'tickcast demo: --nats is not for demo: the demo feeds its proxy from the simulator over ZeroMQ. Use it with tickcast serve.',
+    ],
+    [
+      ['bridge', '--nats-storage', 'disk'],
+      'tickcast bridge: --nats-storage (env TICKCAST_NATS_STORAGE) must be one of file, memory, got "disk".',
+    ],
   ])('%j fails with exit code 2 and says why', async (argv, message) => {
     const r = await run(argv);
     expect([r.code, r.stdout, r.stderr]).toEqual([2, '', message + '\n']);
@@ -187,7 +207,7 @@ describe('tickcast (in-process)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       'tickcast serve: No API key configured: clients could not authenticate. Add one with --api-key KEY[:USER[:BROKER]], ' +
-        '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2.\n',
+        '--api-keys-file FILE, or TICKCAST_API_KEYS=KEY1,KEY2, or verify keys through a feed host with --control ENDPOINT.\n',
     );
   });
 
@@ -197,7 +217,9 @@ describe('tickcast (in-process)', () => {
     try {
       const r = await run(['serve', '--api-key', 'k', '--port', '0', '--zmq-bind', taken.lastEndpoint as string]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^tickcast serve: could not start: ZeroMQ socket could not start on tcp:\/\/127\.0\.0\.1:\d+: .*--zmq-bind\.\n$/);
+      expect(r.stderr).toMatch(
+        /^tickcast serve: could not start: ZeroMQ socket could not start on tcp:\/\/127\.0\.0\.1:\d+: .*--zmq-bind\.\n$/,
+      );
     } finally {
       taken.close();
       await new Promise((r) => setTimeout(r, 20));
@@ -223,7 +245,10 @@ describe('tickcast (the built bin)', () => {
   };
 
   it('is what package.json installs and what npm start, serve and tickcast run', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      scripts: Record<string, string>;
+    };
     expect(join(ROOT, pkg.bin['tickcast']!)).toBe(CLI);
     expect(pkg.scripts['start']).toMatch(/&& node dist\/src\/cli\.js demo$/);
     expect(pkg.scripts['serve']).toMatch(/&& node dist\/src\/cli\.js serve$/);

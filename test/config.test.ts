@@ -1,4 +1,13 @@
-import { buildServeConfig, ConfigError, defaultServeConfig, parseArgs, resolveOptions, SERVE_OPTIONS, SERVE_TABLE, type ServeConfig } from '../src/config';
+import {
+  buildServeConfig,
+  ConfigError,
+  defaultServeConfig,
+  parseArgs,
+  resolveOptions,
+  SERVE_OPTIONS,
+  SERVE_TABLE,
+  type ServeConfig,
+} from '../src/config';
 
 const KEYS = [{ key: 'k', userId: 'u', broker: 'b' }];
 const build = (argv: string[], env: Record<string, string> = {}): ServeConfig =>
@@ -39,7 +48,13 @@ describe('the serve option table', () => {
 
   it('gives defaultServeConfig the table defaults and the overrides', () => {
     const config = defaultServeConfig({ apiKeys: KEYS, throttleMs: 0 });
-    expect([config.throttleMs, config.maxDepth, config.shutdownGraceMs, config.logLevel, config.dashboard]).toEqual([0, 50, 1500, 'info', false]);
+    expect([config.throttleMs, config.maxDepth, config.shutdownGraceMs, config.logLevel, config.dashboard]).toEqual([
+      0,
+      50,
+      1500,
+      'info',
+      false,
+    ]);
   });
 });
 
@@ -59,7 +74,7 @@ describe('ZeroMQ endpoints in config', () => {
 });
 
 describe('the ServeConfig type (checked by npm run typecheck)', () => {
-  it('derives each field\'s type from its row', () => {
+  it("derives each field's type from its row", () => {
     const engine: ServeConfig['zmqEngine'] = 'libzmq';
     const level: ServeConfig['logLevel'] = 'silent';
     const bind: ServeConfig['zmqBind'] = undefined;

@@ -49,7 +49,14 @@ describe('withoutBook', () => {
 
 describe('toDepthShape', () => {
   it('converts [price, quantity(, orders)] pairs, strings included, into level objects', () => {
-    const out = toDepthShape({ ltp: 5, bids: [['99.5', '2'], [99, 1, 3]], asks: [[101, '4']] });
+    const out = toDepthShape({
+      ltp: 5,
+      bids: [
+        ['99.5', '2'],
+        [99, 1, 3],
+      ],
+      asks: [[101, '4']],
+    });
     expect(JSON.parse(JSON.stringify(out))).toEqual({
       ltp: 5,
       depth: {

@@ -451,7 +451,7 @@ describe('Hub: removing a client', () => {
     hub.removeClient(b);
     // NSE TCS stays: the feed carries it and its last tick is kept for snapshots.
     expect(hub.stats()).toEqual({ clients: 0, subscriptions: 0, symbols: 1, heldSymbols: 0, keys: 1 });
-    expect(hub.snapshot('NSE', 'TCS', 3)).toBeDefined();
+    expect(parse(hub.snapshot('NSE', 'TCS', 3) as Frame)).toEqual(marketData(3, 1, depth(100).data));
     expect(hub.snapshot('NSE', 'JUNK', 2)).toBeUndefined();
   });
 
@@ -617,7 +617,7 @@ describe('Hub: key lifecycle', () => {
     // Let go of: the newest in eviction order (after the nine others), then idle from now on.
     hub.unsubscribe(c, 'NSE', 'HELD', 1);
     hub.publish(ltpOf('Y1'));
-    expect(hub.snapshot('NSE', 'HELD', 1)).toBeDefined();
+    expect(parse(hub.snapshot('NSE', 'HELD', 1) as Frame)).toEqual(marketData(1, 2, { ltp: 43 }, 'HELD'));
     advance(60_000);
     expect(hub.snapshot('NSE', 'HELD', 1)).toBeUndefined();
     expect(hub.stats().keys).toBe(0);

@@ -122,7 +122,19 @@ describe('API keys in logs', () => {
     const out = new Capture();
     let signal: ((s: NodeJS.Signals) => void) | undefined;
     const exited = main(
-      ['serve', '--api-key', `${KEY}:alice:zerodha`, '--log-level', 'debug', '--port', '0', '--zmq-bind', 'tcp://127.0.0.1:*', '--shutdown-grace-ms', '200'],
+      [
+        'serve',
+        '--api-key',
+        `${KEY}:alice:zerodha`,
+        '--log-level',
+        'debug',
+        '--port',
+        '0',
+        '--zmq-bind',
+        'tcp://127.0.0.1:*',
+        '--shutdown-grace-ms',
+        '200',
+      ],
       {
         env: {},
         stdout: out,

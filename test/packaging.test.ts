@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { build, type BuildResult, type Metafile } from 'esbuild';
+import { newestSource, ROOT } from './helpers/cliProcess';
 
 // Each test spawns Node or esbuild; leave room for a loaded machine.
 jest.setTimeout(30_000);
 
-const ROOT = join(__dirname, '..');
 const TSC = require.resolve('typescript/bin/tsc');
 
 interface Entry {
@@ -64,16 +64,6 @@ const STREAMS_API: Readonly<Record<string, string>> = {
 
 /** Server-side packages no browser entry may pull in. */
 const SERVER_ONLY = /(^|\/)node_modules\/(zeromq|ws|pino|pino-pretty|prom-client|@nats-io\/[^/]+)\//;
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 function isFresh(entry: Entry): boolean {
   const dist = join(ROOT, entry.dist);
@@ -172,8 +162,7 @@ describe('tickcast/streams in Node', () => {
     const esm = node([
       '--input-type=module',
       '-e',
-      `import { formatTopic } from 'tickcast/streams';` +
-        `process.stdout.write(formatTopic({ exchange: 'NSE', symbol: 'TCS', mode: 2 }));`,
+      `import { formatTopic } from 'tickcast/streams';` + `process.stdout.write(formatTopic({ exchange: 'NSE', symbol: 'TCS', mode: 2 }));`,
     ]);
     expect(esm.err).toBe('');
     expect(esm.out).toBe('NSE_TCS_QUOTE');
@@ -206,7 +195,9 @@ describe('tickcast/streams in the browser', () => {
 
   it('(control) the server entry does not bundle for the browser, so the check above can fail', async () => {
     await expect(bundleForBrowser('tickcast')).rejects.toMatchObject({
-      errors: expect.arrayContaining([expect.objectContaining({ text: expect.stringMatching(/Could not resolve "(fs|path|module|net|os)"/) })]),
+      errors: expect.arrayContaining([
+        expect.objectContaining({ text: expect.stringMatching(/Could not resolve "(fs|path|module|net|os)"/) }),
+      ]),
     });
   });
 });
@@ -250,7 +241,12 @@ describe('the packed package, installed in a fresh project', () => {
 
   /** Runs a command in the app; fails the test with its output unless it exits 0. */
   function inApp(command: string, args: string[], input?: string): string {
-    const run = spawnSync(command, args, { cwd: app, encoding: 'utf8', input, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    const run = spawnSync(command, args, {
+      cwd: app,
+      encoding: 'utf8',
+      input,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
     if (run.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${run.status}:\n${run.stdout}${run.stderr}`);
     return run.stdout;
   }
@@ -298,7 +294,10 @@ describe('the packed package, installed in a fresh project', () => {
     const packed = spawnSync(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', app], { cwd: ROOT, encoding: 'utf8' });
     if (packed.status !== 0) throw new Error(`npm pack failed:\n${packed.stderr}`);
     const tarball = (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename;
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { [pkg.name]: `file:${tarball}` } }));
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { [pkg.name]: `file:${tarball}` } }),
+    );
     writeFileSync(join(app, 'package-lock.json'), JSON.stringify(appLockfile(tarball)));
     inApp(NPM, ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund']);
   }, 180_000);
@@ -310,11 +309,23 @@ describe('the packed package, installed in a fresh project', () => {
   it('holds the built code, its types, the page and the docs, and no sources, tests or source maps', () => {
     const root = join(app, 'node_modules', pkg.name);
     const files = (readdirSync(root, { recursive: true, encoding: 'utf8' }) as string[]).map((f) => f.split('\\').join('/'));
-    for (const f of ['dist/src/cli.js', 'dist/src/index.d.ts', 'dist/src/client/index.d.ts', 'dist/streams/index.d.ts', 'dist/page/app.js', 'dist/page/index.html', 'README.md']) {
+    for (const f of [
+      'dist/src/cli.js',
+      'dist/src/index.d.ts',
+      'dist/src/client/index.d.ts',
+      'dist/streams/index.d.ts',
+      'dist/page/app.js',
+      'dist/page/index.html',
+      'README.md',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /\.map$|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
-    expect(files.filter((f) => /^(src|streams|test|bench|examples|scripts)\//.test(f) || f.startsWith('dist/test') || f.startsWith('dist/bench'))).toEqual([]);
+    expect(
+      files.filter(
+        (f) => /^(src|streams|test|bench|examples|scripts)\//.test(f) || f.startsWith('dist/test') || f.startsWith('dist/bench'),
+      ),
+    ).toEqual([]);
   });
 
   it('installs rxjs, its peer dependency, beside it', () => {
@@ -365,7 +376,17 @@ describe('the packed package, installed in a fresh project', () => {
   it('typechecks client and streams code against its types, from ESM and CommonJS', () => {
     writeFileSync(
       join(app, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'ES2022', lib: ['ES2022', 'DOM'], types: [], strict: true, noEmit: true } }),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'node16',
+          moduleResolution: 'node16',
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          types: [],
+          strict: true,
+          noEmit: true,
+        },
+      }),
     );
     const body = `
 const client: TickcastClient = createTickcastClient({ url: 'ws://127.0.0.1:8765', apiKey: 'k' });
@@ -377,8 +398,14 @@ export const mode: Mode | undefined = key?.mode;
 // @ts-expect-error the types are real: url is a string
 createTickcastClient({ url: 8765, apiKey: 'k' });
 `;
-    writeFileSync(join(app, 'esm.mts'), `import { createTickcastClient, type Mode, type TickcastClient } from 'tickcast/client';\nimport { parseTopic, type TopicKey } from 'tickcast/streams';\n${body}`);
-    writeFileSync(join(app, 'cjs.cts'), `import { createTickcastClient, type Mode, type TickcastClient } from 'tickcast/client';\nimport { parseTopic, type TopicKey } from 'tickcast/streams';\n${body}`);
+    writeFileSync(
+      join(app, 'esm.mts'),
+      `import { createTickcastClient, type Mode, type TickcastClient } from 'tickcast/client';\nimport { parseTopic, type TopicKey } from 'tickcast/streams';\n${body}`,
+    );
+    writeFileSync(
+      join(app, 'cjs.cts'),
+      `import { createTickcastClient, type Mode, type TickcastClient } from 'tickcast/client';\nimport { parseTopic, type TopicKey } from 'tickcast/streams';\n${body}`,
+    );
     inApp(process.execPath, [TSC, '-p', 'tsconfig.json']);
   });
 
@@ -402,7 +429,9 @@ createTickcastClient({ url: 8765, apiKey: 'k' });
     expect(inputs).toContain('node_modules/tickcast/dist/src/client/index.js');
     expect(inputs.filter((path) => path.startsWith('node:') || SERVER_ONLY.test(path))).toEqual([]);
     // What every browser has and a bare VM context does not.
-    const sandbox: { TextDecoder: typeof TextDecoder; tickcast?: { parseTopic(topic: string): unknown; createTickcastClient: unknown } } = { TextDecoder };
+    const sandbox: { TextDecoder: typeof TextDecoder; tickcast?: { parseTopic(topic: string): unknown; createTickcastClient: unknown } } = {
+      TextDecoder,
+    };
     runInNewContext(`${result.outputFiles[0]!.text}; this.tickcast = tickcast;`, sandbox);
     expect(sandbox.tickcast!.parseTopic('MCX_CRUDEOIL_QUOTE')).toEqual({ exchange: 'MCX', symbol: 'CRUDEOIL', mode: 2 });
     expect(typeof sandbox.tickcast!.createTickcastClient).toBe('function');

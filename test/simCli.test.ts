@@ -31,7 +31,9 @@ describe('tickcast sim (the built bin)', () => {
     }
     expect([...topics].map((t) => parseTopic(t)).every((k) => k !== null)).toBe(true);
     expect([...topics].sort()).toEqual(
-      ['NSE_RELIANCE', 'NSE_TCS', 'NSE_INFY', 'NSE_INDEX_NIFTY', 'CRYPTO_BTC_INR'].flatMap((s) => [`${s}_LTP`, `${s}_QUOTE`, `${s}_DEPTH`]).sort(),
+      ['NSE_RELIANCE', 'NSE_TCS', 'NSE_INFY', 'NSE_INDEX_NIFTY', 'CRYPTO_BTC_INR']
+        .flatMap((s) => [`${s}_LTP`, `${s}_QUOTE`, `${s}_DEPTH`])
+        .sort(),
     );
     while (!depth) {
       const [topic, payload] = await sub.receive();

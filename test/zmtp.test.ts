@@ -5,70 +5,18 @@
  */
 import fc from 'fast-check';
 import { parseZmtpEndpoint, type ZmtpRejectReason, ZmtpSubConnection } from '../src/ingest/zmtp';
+import { command, frame, greeting, message, ping, ready, readyAs } from './helpers/zmtpWire';
 
 const SEED = 0x2a7e;
 
-// ---------------------------------------------------------------------------------------------
-// Wire bytes, written from the spec.
-
-/** A peer's 64-byte greeting: signature, version major.minor, mechanism, as-server, filler. */
-function greeting({ major = 3, minor = 1, mechanism = 'NULL', byte9 = 0x7f, first = 0xff } = {}): Buffer {
-  const g = Buffer.alloc(64);
-  g[0] = first;
-  g[8] = 0x01;
-  g[9] = byte9;
-  g[10] = major;
-  g[11] = minor;
-  g.write(mechanism, 12, 'latin1');
-  g[32] = 0; // as-server
-  return g;
-}
-
-/** One frame: short (1-byte size) up to 255 bytes, LONG (8-byte big-endian size) above. */
-function frame(flags: number, body: Buffer): Buffer {
-  if (body.length > 255) {
-    const head = Buffer.alloc(9);
-    head[0] = flags | 0x02;
-    head.writeBigUInt64BE(BigInt(body.length), 1);
-    return Buffer.concat([head, body]);
-  }
-  return Buffer.concat([Buffer.from([flags, body.length]), body]);
-}
-
-/** A command frame: `\len name` then the body. */
-function command(name: string, body: Buffer = Buffer.alloc(0)): Buffer {
-  return frame(0x04, Buffer.concat([Buffer.from([name.length]), Buffer.from(name, 'latin1'), body]));
-}
-
-/** READY with the given properties (name, value) in order. */
-function ready(props: readonly (readonly [string, string])[]): Buffer {
-  const parts = props.map(([name, value]) => {
-    const v = Buffer.from(value, 'latin1');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(v.length);
-    return Buffer.concat([Buffer.from([name.length]), Buffer.from(name, 'latin1'), len, v]);
-  });
-  return command('READY', Buffer.concat(parts));
-}
-
-const READY_PUB = ready([['Socket-Type', 'PUB']]);
-
-/** A message: every frame but the last with MORE. */
-function message(frames: readonly (string | Buffer)[]): Buffer {
-  return Buffer.concat(frames.map((f, i) => frame(i < frames.length - 1 ? 0x01 : 0x00, typeof f === 'string' ? Buffer.from(f, 'utf8') : f)));
-}
-
-/** PING: 2-byte TTL (tenths of a second) then the context. */
-function ping(ttl: number, context: Buffer): Buffer {
-  const t = Buffer.alloc(2);
-  t.writeUInt16BE(ttl);
-  return command('PING', Buffer.concat([t, context]));
-}
+// Wire bytes, written from the spec (test/helpers/zmtpWire.ts).
+const READY_PUB = readyAs('PUB');
 
 // ---------------------------------------------------------------------------------------------
 // A connection under test, recording everything it does.
 
-type Event = { readonly kind: 'message'; readonly topic: string; readonly payload: Buffer } | { readonly kind: 'bad'; readonly frames: number };
+type Event =
+  { readonly kind: 'message'; readonly topic: string; readonly payload: Buffer } | { readonly kind: 'bad'; readonly frames: number };
 
 interface Harness {
   readonly conn: ZmtpSubConnection;
@@ -123,7 +71,7 @@ function trafficHarness(maxFrameBytes?: number): Harness {
 
 /** Our greeting: signature, version 3.0, NULL, as-server 0, zero filler. */
 const OUR_GREETING = greeting({ major: 3, minor: 0 });
-const OUR_READY = ready([['Socket-Type', 'SUB']]);
+const OUR_READY = readyAs('SUB');
 const SUBSCRIBE_ALL = Buffer.from([0x00, 0x01, 0x01]);
 
 /** Bytes cut into consecutive chunks of the given sizes, cycled. */
@@ -308,16 +256,29 @@ describe('ZmtpSubConnection: messages', () => {
   });
 
   it('delivers any list of messages cut into any chunks exactly, in order (property)', () => {
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.string({ unit: 'binary', minLength: 90, maxLength: 120 }));
-    const size = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 300 }) }, { weight: 1, arbitrary: fc.integer({ min: 256, max: 70_000 }) });
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+      fc.string({ unit: 'binary', minLength: 90, maxLength: 120 }),
+    );
+    const size = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: 0, max: 300 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 256, max: 70_000 }) },
+    );
     const payload = fc.tuple(size, fc.integer({ min: 0, max: 255 })).map(([n, seed]) => pattern(n, seed));
     const msg = fc.oneof(
-      { weight: 5, arbitrary: fc.tuple(text, payload).map(([topic, body]) => ({ frames: [Buffer.from(topic, 'utf8'), body] as Buffer[], topic })) },
+      {
+        weight: 5,
+        arbitrary: fc.tuple(text, payload).map(([topic, body]) => ({ frames: [Buffer.from(topic, 'utf8'), body] as Buffer[], topic })),
+      },
       { weight: 1, arbitrary: fc.array(payload, { minLength: 1, maxLength: 1 }).map((frames) => ({ frames, topic: undefined })) },
       { weight: 1, arbitrary: fc.array(payload, { minLength: 3, maxLength: 5 }).map((frames) => ({ frames, topic: undefined })) },
     );
     // Chunk sizes, cycled: 1-byte chunks, sizes around frame headers, and large ones.
-    const sizes = fc.array(fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 100_000 })), { minLength: 1, maxLength: 8 });
+    const sizes = fc.array(fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 100_000 })), {
+      minLength: 1,
+      maxLength: 8,
+    });
 
     fc.assert(
       fc.property(fc.array(msg, { maxLength: 8 }), sizes, (msgs, chunkSizes) => {
@@ -326,7 +287,9 @@ describe('ZmtpSubConnection: messages', () => {
         const stream = Buffer.concat([greeting(), READY_PUB, ...msgs.map((m) => message(m.frames))]);
         const reasons = h.pushAll(cut(stream, chunkSizes));
         const expected: Event[] = msgs.map((m) =>
-          m.frames.length === 2 ? { kind: 'message', topic: m.topic as string, payload: m.frames[1] as Buffer } : { kind: 'bad', frames: m.frames.length },
+          m.frames.length === 2
+            ? { kind: 'message', topic: m.topic as string, payload: m.frames[1] as Buffer }
+            : { kind: 'bad', frames: m.frames.length },
         );
         expect(reasons).toStrictEqual([]);
         expect(h.events).toStrictEqual(expected);

@@ -1,5 +1,6 @@
 import { TickcastConnectionError } from '../../src/client';
-import { harness, STATUS, testScheduler } from '../../test/client/harness';
+import { harness, STATUS } from '../../test/helpers/clientHarness';
+import { testScheduler } from '../../test/helpers/marbles';
 
 // TEST_BACKOFF with random = 0.5 gives the delays 75, 150, 300, 600, then 750 (capped) for ever.
 

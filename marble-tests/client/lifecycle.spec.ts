@@ -1,6 +1,7 @@
 import { TickcastAuthError, TickcastConnectionError, TickcastServerError } from '../../src/client';
-import { marketData } from '../../test/client/fakeSocket';
-import { harness, STATUS, testScheduler, X_LOG } from '../../test/client/harness';
+import { marketData } from '../../test/helpers/fakeServer';
+import { harness, STATUS, X_LOG } from '../../test/helpers/clientHarness';
+import { testScheduler } from '../../test/helpers/marbles';
 
 describe('client authentication', () => {
   it('errors status$ and every stream with TickcastAuthError on a refused key, and never reconnects', () => {

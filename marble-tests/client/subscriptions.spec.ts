@@ -1,6 +1,7 @@
 import { InvalidModeError, TickcastSubscribeError } from '../../src/client';
-import { type FakeServer, marketData } from '../../test/client/fakeSocket';
-import { harness, STATUS, testScheduler, X_LOG } from '../../test/client/harness';
+import { type FakeServer, marketData } from '../../test/helpers/fakeServer';
+import { harness, STATUS, X_LOG } from '../../test/helpers/clientHarness';
+import { testScheduler } from '../../test/helpers/marbles';
 
 // The fake server answers in the same frame as the request, so a connection, its authentication
 // and the subscriptions it makes all land on one frame. Grace period: 1000 ms (the default).

@@ -120,10 +120,14 @@ export class Connection {
       {
         reply: (frame, requestId) => {
           if (frame.status === 'success') this.onAuthenticated();
-          else this.hooks.fatal(new TickcastAuthError(frame.code ?? 'AUTHENTICATION_ERROR', frame.message ?? 'authentication failed', requestId));
+          else
+            this.hooks.fatal(
+              new TickcastAuthError(frame.code ?? 'AUTHENTICATION_ERROR', frame.message ?? 'authentication failed', requestId),
+            );
         },
         refused: (error) => {
-          if (error.code === 'AUTHENTICATION_ERROR') this.hooks.fatal(new TickcastAuthError(error.code, error.serverMessage, error.requestId));
+          if (error.code === 'AUTHENTICATION_ERROR')
+            this.hooks.fatal(new TickcastAuthError(error.code, error.serverMessage, error.requestId));
           else this.abandon(`authentication answered ${error.code}`);
         },
       },

@@ -19,16 +19,7 @@ import { TickcastAuthError, TickcastConnectionError, TickcastServerError } from 
 import { isErrorEnvelope, isMarketData, isOrderUpdate, parseServerFrame } from './frames';
 import { PendingRequests } from './pendingRequests';
 import { SubscriptionRegistry } from './subscriptions';
-import type {
-  ClientRequest,
-  MarketData,
-  ModeInput,
-  OrderUpdate,
-  ServerFrame,
-  TickcastStatus,
-  WebSocketCtor,
-  WebSocketLike,
-} from './types';
+import type { ClientRequest, MarketData, ModeInput, OrderUpdate, ServerFrame, TickcastStatus, WebSocketCtor } from './types';
 
 /** Options of {@link createTickcastClient}. */
 export interface TickcastClientOptions {
@@ -268,7 +259,8 @@ class Client implements TickcastClient {
 
   private onAuthenticated(): void {
     // Before any subscription, so even the snapshots arrive batched.
-    if (this.batchMs > 0) this.pending.ask({ action: 'set_options', batch_ms: this.batchMs }, { refused: (error) => this.errors.next(error) });
+    if (this.batchMs > 0)
+      this.pending.ask({ action: 'set_options', batch_ms: this.batchMs }, { refused: (error) => this.errors.next(error) });
     this.registry.resubscribe();
     // Announced last: an observer that subscribes a new key on `open` then sends its own request,
     // instead of being caught in the bulk re-subscription as well.
@@ -300,7 +292,11 @@ class Client implements TickcastClient {
     const code = typeof frame.code === 'string' ? frame.code : 'SERVER_ERROR';
     const message = typeof frame.message === 'string' ? frame.message : '';
     const requestId = typeof frame.request_id === 'string' ? frame.request_id : undefined;
-    if (requestId !== undefined && this.pending.refuse(new TickcastServerError(code, message, requestId) as TickcastServerError & { requestId: string })) return;
+    if (
+      requestId !== undefined &&
+      this.pending.refuse(new TickcastServerError(code, message, requestId) as TickcastServerError & { requestId: string })
+    )
+      return;
     if (!this.connection.authenticated && code === 'AUTHENTICATION_ERROR') {
       // OpenAlgo does not echo request_id; before authentication this can only answer our key.
       this.fail(new TickcastAuthError(code, message, requestId));

@@ -175,9 +175,15 @@ export class ControlClient implements KeyVerifier, Upstream {
     if (this.closed) return;
     this.request({ op: 'invalidate', user_id: userId, cache_type: cacheType }).then(
       (reply) => {
-        if (!reply.ok) this.throttled.warn('control.invalidate-failed', { code: reply['code'] }, 'feed host could not rebuild an adapter after a credentials change');
+        if (!reply.ok)
+          this.throttled.warn(
+            'control.invalidate-failed',
+            { code: reply['code'] },
+            'feed host could not rebuild an adapter after a credentials change',
+          );
       },
-      (err: ControlError) => this.throttled.warn('control.invalidate-unanswered', { code: err.code }, `invalidate not answered: ${err.message}`),
+      (err: ControlError) =>
+        this.throttled.warn('control.invalidate-unanswered', { code: err.code }, `invalidate not answered: ${err.message}`),
     );
   }
 
@@ -247,6 +253,15 @@ export class ControlClient implements KeyVerifier, Upstream {
       }
     }
     this.sendUnsubscribe(identity, last);
+  }
+
+  /**
+   * Resolves when no request is waiting for its reply, or after `timeoutMs`: on shutdown, lets the
+   * last unsubscribes reach the host before {@link close}.
+   */
+  async settle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending.size > 0 && !this.closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   /** Stops polling, fails what is in flight, closes the socket. */
@@ -333,14 +348,18 @@ export class ControlClient implements KeyVerifier, Upstream {
     }
     if (byIdentity.size === 0) return;
     this.counters.resends++;
-    this.logger.info({ users: byIdentity.size, keys: [...byIdentity.values()].reduce((n, g) => n + g.items.length, 0) }, 're-sending live interest to the feed host');
+    this.logger.info(
+      { users: byIdentity.size, keys: [...byIdentity.values()].reduce((n, g) => n + g.items.length, 0) },
+      're-sending live interest to the feed host',
+    );
     for (const { identity, items } of byIdentity.values()) {
       this.request({ op: 'subscribe', ...wireIdentity(identity), items: items.map(wireItem) }).then(
         (reply) => {
           const failed = itemResults(reply, items.length).filter((r) => !r.ok).length;
           if (failed > 0) this.throttled.warn('control.resend-failed', { failed }, 'feed host refused some re-sent subscriptions');
         },
-        (err: ControlError) => this.throttled.warn('control.resend-unanswered', { code: err.code }, `re-sent subscribe not answered: ${err.message}`),
+        (err: ControlError) =>
+          this.throttled.warn('control.resend-unanswered', { code: err.code }, `re-sent subscribe not answered: ${err.message}`),
       );
     }
   }
@@ -363,7 +382,8 @@ export class ControlClient implements KeyVerifier, Upstream {
           const adapters: AdapterHealth[] = [];
           for (const a of list) {
             const r = a as Record<string, unknown>;
-            if (typeof r['user_id'] !== 'string' || typeof r['broker'] !== 'string' || !ADAPTER_STATUSES.has(r['status'] as string)) continue;
+            if (typeof r['user_id'] !== 'string' || typeof r['broker'] !== 'string' || !ADAPTER_STATUSES.has(r['status'] as string))
+              continue;
             adapters.push({
               userId: r['user_id'],
               broker: r['broker'],
@@ -435,18 +455,24 @@ export class ControlClient implements KeyVerifier, Upstream {
 
   private onReply(frames: Buffer[]): void {
     // [empty, id, reply] from a ROUTER or REP host; tolerate a host that drops the delimiter.
-    const [idFrame, bodyFrame] = frames.length === 3 && frames[0]?.length === 0 ? [frames[1], frames[2]] : frames.length === 2 ? [frames[0], frames[1]] : [];
+    const [idFrame, bodyFrame] =
+      frames.length === 3 && frames[0]?.length === 0 ? [frames[1], frames[2]] : frames.length === 2 ? [frames[0], frames[1]] : [];
     let reply: Reply | undefined;
     try {
       const parsed: unknown = bodyFrame ? JSON.parse(bodyFrame.toString('utf8')) : undefined;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && typeof (parsed as Reply).ok === 'boolean') reply = parsed as Reply;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && typeof (parsed as Reply).ok === 'boolean')
+        reply = parsed as Reply;
     } catch {
       reply = undefined;
     }
     const p = idFrame ? this.pending.get(idFrame.toString('latin1')) : undefined;
     if (!reply || !p) {
       this.counters.dropped++;
-      this.throttled.warn('control.reply-dropped', { frames: frames.length }, 'dropped a control reply (malformed, or its request had timed out)');
+      this.throttled.warn(
+        'control.reply-dropped',
+        { frames: frames.length },
+        'dropped a control reply (malformed, or its request had timed out)',
+      );
       return;
     }
     this.pending.delete((idFrame as Buffer).toString('latin1'));
@@ -488,7 +514,15 @@ function itemKey(identity: Identity, item: UpstreamItem): string {
 function newEntry(key: string, identity: Identity, item: UpstreamItem): Entry {
   let resolve!: (r: UpstreamResult) => void;
   const settled = new Promise<UpstreamResult>((r) => (resolve = r));
-  return { key, identity, item: { exchange: item.exchange, symbol: item.symbol, mode: item.mode, depth: item.depth }, count: 1, live: false, settled, resolve };
+  return {
+    key,
+    identity,
+    item: { exchange: item.exchange, symbol: item.symbol, mode: item.mode, depth: item.depth },
+    count: 1,
+    live: false,
+    settled,
+    resolve,
+  };
 }
 
 function wireIdentity(identity: Identity): { user_id: string; broker: string } {

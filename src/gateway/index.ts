@@ -25,6 +25,7 @@ export type {
   Upstream,
   UpstreamItem,
   UpstreamResult,
+  UserAdapterStatus,
 } from './types';
 
 /**

@@ -73,7 +73,7 @@ export function actionOf(msg: Request): unknown {
 /** How an invalid action is named in `Invalid action: <action>`: as OpenAlgo prints it. */
 export function describeAction(action: unknown): string {
   if (action === undefined || action === null) return 'None';
-  const s = typeof action === 'string' ? action : JSON.stringify(action) ?? String(action);
+  const s = typeof action === 'string' ? action : (JSON.stringify(action) ?? String(action));
   return s.length > 64 ? s.slice(0, 64) + '…' : s;
 }
 
@@ -229,7 +229,10 @@ export function supportedBrokersReply(brokers: readonly string[], requestId: unk
 
 /** `broker_info` for an authenticated user. */
 export function brokerInfoReply(user: ReplyUser, adapterStatus: string, requestId: unknown): string {
-  return reply({ type: 'broker_info', status: 'success', broker: user.broker, adapter_status: adapterStatus, user_id: user.userId }, requestId);
+  return reply(
+    { type: 'broker_info', status: 'success', broker: user.broker, adapter_status: adapterStatus, user_id: user.userId },
+    requestId,
+  );
 }
 
 /** `subscribe_orders` / `unsubscribe_orders`. */

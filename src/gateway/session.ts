@@ -34,7 +34,7 @@ import {
   unsubscribeReply,
 } from './protocol';
 import { ControlRateLimiter } from './rateLimiter';
-import type { AdapterStatus, Identity, KeyVerifier, Upstream, UpstreamItem, UpstreamResult } from './types';
+import type { Identity, KeyVerifier, Upstream, UpstreamItem, UpstreamResult, UserAdapterStatus } from './types';
 
 /** What every session shares: built once per gateway, not per client. */
 export interface SessionContext {
@@ -44,7 +44,7 @@ export interface SessionContext {
   readonly verifier: KeyVerifier;
   /** Where new subscriptions are acquired and released; undefined: everything is accepted. */
   readonly upstream: Upstream | undefined;
-  readonly adapterStatus: () => AdapterStatus;
+  readonly adapterStatus: (user: Identity) => UserAdapterStatus;
   /** Registers or removes a session as a receiver of its user's order events. */
   readonly orders: (session: Session, subscribed: boolean) => void;
   /** Every broker label configured, for `supported_brokers`. */
@@ -327,11 +327,19 @@ export class Session {
     if (this.ended) return;
     this.ctx.stats.authFailures++;
     this.log.warn({ event: 'auth_unavailable', reason: describe(err) }, 'an API key could not be checked');
-    this.error('SERVER_ERROR', 'The API key could not be checked right now (the key service is unavailable); try again', rid);
+    // A feed host that does not answer (docs/control.md) is named as such: the operator knows what to restart.
+    const hostDown = (err as { code?: unknown } | undefined)?.code === 'FEED_HOST_UNAVAILABLE';
+    this.error(
+      'SERVER_ERROR',
+      hostDown
+        ? 'The API key could not be checked right now: the feed host is unavailable; try again shortly'
+        : 'The API key could not be checked right now (the key service is unavailable); try again',
+      rid,
+    );
   }
 
   private brokerInfo(rid: unknown): void {
-    this.outbox.sendControl(brokerInfoReply(this.user as Identity, this.ctx.adapterStatus(), rid));
+    this.outbox.sendControl(brokerInfoReply(this.user as Identity, this.ctx.adapterStatus(this.user as Identity), rid));
   }
 
   private setOrders(on: boolean, rid: unknown): void {

@@ -4,22 +4,47 @@ import type { Hub, HubClient } from '../hub';
 import type { Logger } from '../logger';
 import type { Stats } from '../stats';
 
-export interface Identity { readonly userId: string; readonly broker: string }
+/** The owner of an API key: a local `--api-key` entry, or the feed host's answer (`--control`). */
+export interface Identity {
+  readonly userId: string;
+  readonly broker: string;
+}
+
 /** Verifies API keys. The default checks the configured --api-key list. */
 export interface KeyVerifier {
-  /** The key's identity; undefined for a key that is not valid. Rejects when it cannot tell (e.g. the feed host is down): the client then gets an error saying so, and may retry. */
+  /**
+   * The key's identity; undefined for a key that is not valid. Rejects when it cannot tell (e.g. the
+   * feed host is down): the client then gets an error saying so, and may retry.
+   */
   verify(apiKey: string): Promise<Identity | undefined> | Identity | undefined;
 }
-export interface UpstreamItem { readonly exchange: string; readonly symbol: string; readonly mode: 1 | 2 | 3; readonly depth: number }
+
+/** One (exchange, symbol, mode) a connection subscribes, with the book depth it asked for. */
+export interface UpstreamItem {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly mode: 1 | 2 | 3;
+  readonly depth: number;
+}
+
+/** The answer for one item: held, or an error the client receives as an error entry. */
 export type UpstreamResult = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
-/** Where subscriptions go before ticks can flow (a feed host's adapters). Called per connection; the implementation ref-counts per (user, item). */
+
+/**
+ * Where subscriptions go before ticks can flow (a feed host's adapters). Called per connection; the
+ * implementation ref-counts per (user, item).
+ */
 export interface Upstream {
   subscribe(identity: Identity, items: readonly UpstreamItem[]): Promise<readonly UpstreamResult[]>;
+  /** Releases what that connection acquired (items whose subscribe result was ok). */
   unsubscribe(identity: Identity, items: readonly UpstreamItem[]): void;
 }
 
 /** The feed's health as clients see it in `broker_info.adapter_status`. */
 export type AdapterStatus = 'connected' | 'stale' | 'disconnected';
+
+/** A user's adapter as `broker_info` shows it: the feed's health, or `error` when the feed host reports that user's adapter failed. */
+export type UserAdapterStatus = AdapterStatus | 'error';
 
 /** What the gateway needs from the rest of the process. */
 export interface GatewayDeps {
@@ -29,8 +54,8 @@ export interface GatewayDeps {
   readonly hub: Hub;
   readonly logger: Logger;
   readonly stats: Stats;
-  /** The feed's health right now. */
-  readonly adapterStatus: () => AdapterStatus;
+  /** The health `broker_info` reports to that user right now (with a feed host: that user's adapter). */
+  readonly adapterStatus: (user: Identity) => UserAdapterStatus;
   /** Checks API keys; default: the configured `--api-key` list (constant-time lookup). */
   readonly verifier?: KeyVerifier;
   /**

@@ -119,7 +119,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     try {
       await ensureLastValueStream((conn as LiveConnection).nc, storeOptions);
     } catch (err) {
-      logger.error({ event: 'nats_stream', err }, `last-value stream not ready after reconnect: ${describeJetStreamError(err, config.stream)}`);
+      logger.error(
+        { event: 'nats_stream', err },
+        `last-value stream not ready after reconnect: ${describeJetStreamError(err, config.stream)}`,
+      );
     }
     if (conn?.isUp()) {
       holding = false;
@@ -234,7 +237,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   let statsTimer: NodeJS.Timeout | undefined;
   if (config.statsIntervalS > 0) {
-    statsTimer = setInterval(() => logger.info({ event: 'bridge_stats', ...counters, up: conn?.isUp() ?? false }, 'bridge stats'), config.statsIntervalS * 1000);
+    statsTimer = setInterval(
+      () => logger.info({ event: 'bridge_stats', ...counters, up: conn?.isUp() ?? false }, 'bridge stats'),
+      config.statsIntervalS * 1000,
+    );
     statsTimer.unref();
   }
 

@@ -2,8 +2,7 @@ import { ConfigError, type OptionSpec, parseArgs, resolveOptions, SERVE_OPTIONS,
 import type { BridgeConfig } from './bridge';
 import { DEFAULT_STREAM } from './subject';
 
-const fromServe = (names: readonly string[]): OptionSpec[] =>
-  names.map((name) => SERVE_OPTIONS.find((s) => s.name === name) as OptionSpec);
+const fromServe = (names: readonly string[]): OptionSpec[] => names.map((name) => SERVE_OPTIONS.find((s) => s.name === name) as OptionSpec);
 
 /**
  * Options of `tickcast bridge`: the ZeroMQ side exactly as `serve` reads it (same flags, same env
@@ -20,8 +19,19 @@ export const BRIDGE_OPTIONS: readonly OptionSpec[] = [
     max: 60_000,
     help: 'per-key throttle before publishing, as the proxy applies it, so the bus carries at most what clients get; 0 publishes every tick (use 0, or the smallest window, when nodes run different --throttle-ms)',
   },
-  { name: 'nats-stream', kind: 'string', default: DEFAULT_STREAM, help: 'JetStream stream that keeps the last tick per subject (nodes read it for snapshots)' },
-  { name: 'nats-storage', kind: 'string', default: 'file', choices: ['file', 'memory'], help: 'storage of the last-value stream: file survives a nats-server restart' },
+  {
+    name: 'nats-stream',
+    kind: 'string',
+    default: DEFAULT_STREAM,
+    help: 'JetStream stream that keeps the last tick per subject (nodes read it for snapshots)',
+  },
+  {
+    name: 'nats-storage',
+    kind: 'string',
+    default: 'file',
+    choices: ['file', 'memory'],
+    help: 'storage of the last-value stream: file survives a nats-server restart',
+  },
   { name: 'nats-replicas', kind: 'int', default: 1, min: 1, max: 5, help: 'replicas of the last-value stream in a JetStream cluster' },
   ...fromServe(['max-keys', 'log-level', 'stats-interval-s']),
 ];

@@ -81,7 +81,15 @@ let connections = 0;
 export class NatsFeed implements FeedSource {
   readonly raw$: Observable<RawTick>;
   readonly state$ = new BehaviorSubject<NatsFeedState>('idle');
-  readonly counters: NatsFeedCounters = { received: 0, snapshots: 0, snapshotMisses: 0, snapshotErrors: 0, orders: 0, subscribes: 0, unsubscribes: 0 };
+  readonly counters: NatsFeedCounters = {
+    received: 0,
+    snapshots: 0,
+    snapshotMisses: 0,
+    snapshotErrors: 0,
+    orders: 0,
+    subscribes: 0,
+    unsubscribes: 0,
+  };
   /** Why the first connection failed, when it did. */
   error: Error | undefined;
   /** The NATS connection's name, as the server's `/connz` shows it. */
@@ -189,7 +197,15 @@ export class NatsFeed implements FeedSource {
     if (interested) {
       if (existing) return;
       const topics = MODE_TOKENS.map((_, i) => formatTopic({ exchange, symbol, mode: (i + 1) as Mode }));
-      const h: Held = { exchange, symbol, stem: symbolStem(exchange, symbol, this.prefix), topics, sub: undefined, live: [false, false, false], received: 0 };
+      const h: Held = {
+        exchange,
+        symbol,
+        stem: symbolStem(exchange, symbol, this.prefix),
+        topics,
+        sub: undefined,
+        live: [false, false, false],
+        received: 0,
+      };
       this.held.set(id, h);
       if (this.conn) this.open(h);
     } else if (existing) {

@@ -10,7 +10,19 @@ import { createTickcastClient, type MarketData, TickcastAuthError, type Tickcast
 import { BAR_SIZES, barSizeLabel, type BarSize, DEFAULT_BAR_SIZE, SymbolBars, tickTime } from './candles';
 import { ChartView } from './chart';
 import { FrameBatcher } from './frame';
-import { applyTick, emptyQuote, formatPrice, freshness, type Instrument, type Ladder, LADDER_LEVELS, ladder, parseInstrument, type Quote, RateMeter } from './model';
+import {
+  applyTick,
+  emptyQuote,
+  formatPrice,
+  freshness,
+  type Instrument,
+  type Ladder,
+  LADDER_LEVELS,
+  ladder,
+  parseInstrument,
+  type Quote,
+  RateMeter,
+} from './model';
 import { KEY_STORAGE, searchWithWatchlist, staleAfterMs, takeApiKey, watchlistFrom, webSocketUrl } from './settings';
 import { BookView, byId, renderFreshness, renderStatus, setText, WatchlistView } from './views';
 
@@ -289,7 +301,13 @@ class Dashboard {
   private render(now: number): void {
     const connected = this.status === 'open';
     const backFor = this.backAt !== undefined && now - this.backAt < RECOVERED_NOTE_MS ? now - this.backAt : undefined;
-    renderStatus(byId('status'), byId('status-text'), this.status, this.downSince !== undefined ? now - this.downSince : undefined, backFor);
+    renderStatus(
+      byId('status'),
+      byId('status-text'),
+      this.status,
+      this.downSince !== undefined ? now - this.downSince : undefined,
+      backFor,
+    );
     setText(byId('tps'), String(this.meter.perSecond(now)));
     setText(byId('symbol-count'), String(this.instruments.length));
     setText(byId('broker'), this.broker || '—');

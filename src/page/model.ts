@@ -172,7 +172,10 @@ export interface Ladder {
 }
 
 const isLevel = (level: unknown): level is BookLevel =>
-  level !== null && typeof level === 'object' && num((level as BookLevel).price) !== undefined && num((level as BookLevel).quantity) !== undefined;
+  level !== null &&
+  typeof level === 'object' &&
+  num((level as BookLevel).price) !== undefined &&
+  num((level as BookLevel).quantity) !== undefined;
 
 /**
  * The ladder for a Depth tick's `depth`. Levels stay in the order the proxy delivered them: it

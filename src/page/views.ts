@@ -236,7 +236,10 @@ export class BookView {
       const ordHead = el('span', 'cell ord', ord);
       ordHead.title = 'Orders at this price';
       // Bids read orders · quantity · price towards the spread, asks price · quantity · orders away from it.
-      const headCells = name === 'bid' ? [ordHead, el('span', 'cell qty-cell', qty), el('span', 'cell px', px)] : [el('span', 'cell px', px), el('span', 'cell qty-cell', qty), ordHead];
+      const headCells =
+        name === 'bid'
+          ? [ordHead, el('span', 'cell qty-cell', qty), el('span', 'cell px', px)]
+          : [el('span', 'cell px', px), el('span', 'cell qty-cell', qty), ordHead];
       for (const c of headCells) c.setAttribute('role', 'columnheader');
       head.append(...headCells);
       box.append(head);
@@ -314,7 +317,13 @@ const STATUS_TEXT: Readonly<Record<TickcastStatus | 'refused' | 'failed', string
  * The connection badge; `data-status` drives its colour. While the connection is down it says for
  * how long; for a while after it came back it says so, so a proxy restart does not pass unseen.
  */
-export function renderStatus(badge: HTMLElement, label: HTMLElement, status: keyof typeof STATUS_TEXT, downForMs?: number, backForMs?: number): void {
+export function renderStatus(
+  badge: HTMLElement,
+  label: HTMLElement,
+  status: keyof typeof STATUS_TEXT,
+  downForMs?: number,
+  backForMs?: number,
+): void {
   if (badge.dataset['status'] !== status) badge.dataset['status'] = status;
   let text = STATUS_TEXT[status];
   if (status === 'reconnecting' && downForMs !== undefined) text = `${text} ${formatAge(downForMs)}`;

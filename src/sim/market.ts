@@ -29,7 +29,14 @@ export interface Instrument {
 }
 
 const NSE = (symbol: string, price: number): Instrument => ({ exchange: 'NSE', symbol, tickSize: 0.05, price, lot: 1 });
-const INDEX = (exchange: string, symbol: string, price: number): Instrument => ({ exchange, symbol, tickSize: 0.05, price, lot: 1, isIndex: true });
+const INDEX = (exchange: string, symbol: string, price: number): Instrument => ({
+  exchange,
+  symbol,
+  tickSize: 0.05,
+  price,
+  lot: 1,
+  isIndex: true,
+});
 const FUT = (symbol: string, price: number, lot: number): Instrument => ({
   exchange: 'NFO',
   symbol,

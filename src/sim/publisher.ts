@@ -45,7 +45,11 @@ export class SimPublisher {
     if (this.timer || this.closed) return;
     this.socket.connect(this.options.connect);
     this.options.logger?.info(
-      { endpoint: this.options.connect, instruments: this.market.instruments.length, bursting: this.market.bursting.map((i) => `${i.exchange}:${i.symbol}`) },
+      {
+        endpoint: this.options.connect,
+        instruments: this.market.instruments.length,
+        bursting: this.market.bursting.map((i) => `${i.exchange}:${i.symbol}`),
+      },
       'simulator publishing',
     );
     this.timer = setInterval(() => this.pump(), this.options.intervalMs ?? 10);

@@ -5,9 +5,7 @@ describe('backoffDelay', () => {
 
   it('grows by the factor per attempt and stops at maxMs, before jitter', () => {
     const noJitter = () => 0;
-    expect([0, 1, 2, 3, 4, 5, 50].map((n) => backoffDelay(n, options, noJitter))).toStrictEqual([
-      100, 200, 400, 800, 1000, 1000, 1000,
-    ]);
+    expect([0, 1, 2, 3, 4, 5, 50].map((n) => backoffDelay(n, options, noJitter))).toStrictEqual([100, 200, 400, 800, 1000, 1000, 1000]);
   });
 
   it('takes off up to `jitter` of the delay, in proportion to the random number', () => {

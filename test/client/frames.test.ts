@@ -31,9 +31,9 @@ describe('frame predicates', () => {
   });
 
   it('knows the answer type of each action', () => {
-    expect(['authenticate', 'ping', 'unsubscribe_all', 'get_broker_info', 'get_supported_brokers', 'subscribe'].map(answerTypeOf)).toStrictEqual(
-      ['auth', 'pong', 'unsubscribe', 'broker_info', 'supported_brokers', 'subscribe'],
-    );
+    expect(
+      ['authenticate', 'ping', 'unsubscribe_all', 'get_broker_info', 'get_supported_brokers', 'subscribe'].map(answerTypeOf),
+    ).toStrictEqual(['auth', 'pong', 'unsubscribe', 'broker_info', 'supported_brokers', 'subscribe']);
   });
 
   it('keeps apart keys whose parts would run together', () => {

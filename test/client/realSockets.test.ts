@@ -8,10 +8,17 @@ import {
   type TickcastClientOptions,
   type TickcastStatus,
 } from '../../src/client';
-import { MiniProxy } from './miniProxy';
+import { MiniProxy } from '../helpers/miniProxy';
 
 const KEY = 'real-key';
-const tick = (ltp: number): MarketData => ({ type: 'market_data', symbol: 'RELIANCE', exchange: 'NSE', mode: 1, data: { ltp }, broker: 'mini' });
+const tick = (ltp: number): MarketData => ({
+  type: 'market_data',
+  symbol: 'RELIANCE',
+  exchange: 'NSE',
+  mode: 1,
+  data: { ltp },
+  broker: 'mini',
+});
 
 describe('client over real sockets (ws on 127.0.0.1)', () => {
   let proxy: MiniProxy;

@@ -72,7 +72,9 @@ function defaultHandler(req: Req): Record<string, unknown> | undefined {
     case 'unsubscribe':
       return {
         ok: true,
-        results: (req['items'] as UpstreamItem[]).map((i) => (i.symbol === 'BADSYM' ? { ok: false, code: 'INVALID_SYMBOL', message: 'Symbol not found' } : { ok: true })),
+        results: (req['items'] as UpstreamItem[]).map((i) =>
+          i.symbol === 'BADSYM' ? { ok: false, code: 'INVALID_SYMBOL', message: 'Symbol not found' } : { ok: true },
+        ),
       };
     default:
       return { ok: false, code: 'UNKNOWN_OP', message: 'unknown op' };
@@ -86,7 +88,10 @@ const tcs: UpstreamItem = { exchange: 'NSE', symbol: 'TCS', mode: 1, depth: 5 };
 const bad: UpstreamItem = { exchange: 'NSE', symbol: 'BADSYM', mode: 1, depth: 5 };
 const wire = (i: UpstreamItem): Record<string, unknown> => ({ exchange: i.exchange, symbol: i.symbol, mode: i.mode, depth: i.depth });
 
-async function setup(options: Partial<ControlClientOptions> = {}, epoch = 'e1'): Promise<{ host: TestHost; client: ControlClient; endpoint: string }> {
+async function setup(
+  options: Partial<ControlClientOptions> = {},
+  epoch = 'e1',
+): Promise<{ host: TestHost; client: ControlClient; endpoint: string }> {
   const endpoint = `tcp://127.0.0.1:${await freePort()}`;
   const host = each.add(await TestHost.start(endpoint, epoch));
   const client = each.add(new ControlClient({ endpoint, timeoutMs: 2000, healthIntervalMs: 50, ...options }));
@@ -180,7 +185,11 @@ describe('subscribe and unsubscribe', () => {
 
   it('shares one request between concurrent first subscribers', async () => {
     const { host, client } = await setup();
-    const answers = await Promise.all([client.subscribe(alice, [reliance, tcs]), client.subscribe(alice, [tcs]), client.subscribe(alice, [reliance])]);
+    const answers = await Promise.all([
+      client.subscribe(alice, [reliance, tcs]),
+      client.subscribe(alice, [tcs]),
+      client.subscribe(alice, [reliance]),
+    ]);
     expect(answers).toEqual([[{ ok: true }, { ok: true }], [{ ok: true }], [{ ok: true }]]);
     expect(host.ops('subscribe')).toEqual([{ op: 'subscribe', user_id: 'alice', broker: 'zerodha', items: [wire(reliance), wire(tcs)] }]);
   });
@@ -201,7 +210,10 @@ describe('subscribe and unsubscribe', () => {
 
   it('relays an item error, holds nothing for it, and asks again for the next subscriber', async () => {
     const { host, client } = await setup();
-    expect(await client.subscribe(alice, [bad, tcs])).toEqual([{ ok: false, code: 'INVALID_SYMBOL', message: 'Symbol not found' }, { ok: true }]);
+    expect(await client.subscribe(alice, [bad, tcs])).toEqual([
+      { ok: false, code: 'INVALID_SYMBOL', message: 'Symbol not found' },
+      { ok: true },
+    ]);
     expect(await client.subscribe(alice, [bad])).toEqual([{ ok: false, code: 'INVALID_SYMBOL', message: 'Symbol not found' }]);
     expect(host.ops('subscribe')).toHaveLength(2);
     expect(client.heldKeys).toBe(1);
@@ -209,7 +221,8 @@ describe('subscribe and unsubscribe', () => {
 
   it('fails every item of a refused request with its code', async () => {
     const { host, client } = await setup();
-    host.handler = (req) => (req.op === 'subscribe' ? { ok: false, code: 'BROKER_INIT_ERROR', message: 'token expired' } : defaultHandler(req));
+    host.handler = (req) =>
+      req.op === 'subscribe' ? { ok: false, code: 'BROKER_INIT_ERROR', message: 'token expired' } : defaultHandler(req);
     expect(await client.subscribe(alice, [reliance, tcs])).toEqual([
       { ok: false, code: 'BROKER_INIT_ERROR', message: 'token expired' },
       { ok: false, code: 'BROKER_INIT_ERROR', message: 'token expired' },
@@ -238,7 +251,9 @@ describe('a host that does not answer', () => {
       }
       return defaultHandler(req);
     };
-    expect(await client.subscribe(alice, [reliance])).toEqual([{ ok: false, code: FEED_HOST_UNAVAILABLE, message: 'feed host did not answer within 300 ms' }]);
+    expect(await client.subscribe(alice, [reliance])).toEqual([
+      { ok: false, code: FEED_HOST_UNAVAILABLE, message: 'feed host did not answer within 300 ms' },
+    ]);
     // A slow subscribe (an adapter connecting to its broker) is not a down host.
     expect(client.status).toBe('up');
     await until(() => host.ops('unsubscribe').length === 1, 'the compensating unsubscribe');
@@ -264,7 +279,11 @@ describe('health and restarts', () => {
   it('reports the adapters the host names, and unknown for others', async () => {
     const { client } = await setup();
     await until(() => client.health().adapters.length === 1, 'a health answer');
-    expect(client.health()).toEqual({ state: 'up', epoch: 'e1', adapters: [{ userId: 'alice', broker: 'zerodha', status: 'connected', message: '' }] });
+    expect(client.health()).toEqual({
+      state: 'up',
+      epoch: 'e1',
+      adapters: [{ userId: 'alice', broker: 'zerodha', status: 'connected', message: '' }],
+    });
     expect(client.adapterStatus(alice)).toBe('connected');
     expect(client.adapterStatus(bob)).toBe('unknown');
   });

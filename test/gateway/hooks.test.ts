@@ -39,7 +39,9 @@ class FakeUpstream implements Upstream {
     this.calls.push(`subscribe ${identity.userId} ${items.map(item).join(' ')}`);
     if (this.hold) await this.hold;
     if (this.fail) throw this.fail;
-    return items.map((i) => (this.refuse.has(i.symbol) ? { ok: false, code: 'INVALID_SYMBOL', message: `no such symbol ${i.symbol}` } : { ok: true }));
+    return items.map((i) =>
+      this.refuse.has(i.symbol) ? { ok: false, code: 'INVALID_SYMBOL', message: `no such symbol ${i.symbol}` } : { ok: true },
+    );
   }
 
   unsubscribe(identity: Identity, items: readonly UpstreamItem[]): void {
@@ -116,8 +118,10 @@ describe('gateway hooks', () => {
     return c;
   }
 
-  const subscribe = (c: TestClient, body: Record<string, unknown>): Promise<Msg> => c.request({ action: 'subscribe', ...body }, ofType('subscribe'));
-  const unsubscribe = (c: TestClient, body: Record<string, unknown>): Promise<Msg> => c.request({ action: 'unsubscribe', ...body }, ofType('unsubscribe'));
+  const subscribe = (c: TestClient, body: Record<string, unknown>): Promise<Msg> =>
+    c.request({ action: 'subscribe', ...body }, ofType('subscribe'));
+  const unsubscribe = (c: TestClient, body: Record<string, unknown>): Promise<Msg> =>
+    c.request({ action: 'unsubscribe', ...body }, ofType('unsubscribe'));
 
   describe('KeyVerifier', () => {
     it('answers the frames sent while a verify is pending after it, in order, as an authenticated connection', async () => {
@@ -150,7 +154,11 @@ describe('gateway hooks', () => {
         request_id: 'r',
       });
       expect(await c.request({ action: 'subscribe', symbol: 'X', exchange: 'NSE' })).toMatchObject({ code: 'NOT_AUTHENTICATED' });
-      expect(await c.request({ action: 'authenticate', api_key: 'alice-key' })).toMatchObject({ type: 'auth', status: 'success', user_id: 'alice' });
+      expect(await c.request({ action: 'authenticate', api_key: 'alice-key' })).toMatchObject({
+        type: 'auth',
+        status: 'success',
+        user_id: 'alice',
+      });
     });
 
     it('holds at most 256 frames behind a pending verify and refuses the rest with RATE_LIMITED at once', async () => {
@@ -161,7 +169,9 @@ describe('gateway hooks', () => {
       for (let i = 0; i < 300; i++) c.send({ action: 'ping', request_id: i });
       const refused: Msg[] = [];
       for (let i = 0; i < 44; i++) refused.push(await c.next());
-      expect(refused.map((m) => [m['code'], m['request_id']])).toStrictEqual(Array.from({ length: 44 }, (_, i) => ['RATE_LIMITED', 256 + i]));
+      expect(refused.map((m) => [m['code'], m['request_id']])).toStrictEqual(
+        Array.from({ length: 44 }, (_, i) => ['RATE_LIMITED', 256 + i]),
+      );
       answer.resolve(ALICE);
       expect(await c.next()).toMatchObject({ type: 'auth', status: 'success' });
       const pongs: unknown[] = [];
@@ -204,13 +214,25 @@ describe('gateway hooks', () => {
       });
       const [session] = gateway.sessions();
       expect(session?.userId).toBe('alice');
-      await unsubscribe(c, { symbols: [{ symbol: 'RELIANCE', exchange: 'NSE' }, { symbol: 'NOPE', exchange: 'NSE' }] });
+      await unsubscribe(c, {
+        symbols: [
+          { symbol: 'RELIANCE', exchange: 'NSE' },
+          { symbol: 'NOPE', exchange: 'NSE' },
+        ],
+      });
       expect(upstream.calls).toStrictEqual(['subscribe alice NSE:RELIANCE:1:5 NSE:NOPE:1:5', 'unsubscribe alice NSE:RELIANCE:1:5']);
     });
 
     it('asks once per new key of a connection (a key it holds, or one listed twice, is not asked again)', async () => {
       const c = await login();
-      await subscribe(c, { symbols: [{ symbol: 'A', exchange: 'NSE' }, { symbol: 'A', exchange: 'NSE' }], mode: 2, depth: 20 });
+      await subscribe(c, {
+        symbols: [
+          { symbol: 'A', exchange: 'NSE' },
+          { symbol: 'A', exchange: 'NSE' },
+        ],
+        mode: 2,
+        depth: 20,
+      });
       await subscribe(c, { symbol: 'A', exchange: 'NSE', mode: 2 });
       expect(upstream.calls).toStrictEqual(['subscribe alice NSE:A:2:20']);
     });
@@ -228,7 +250,13 @@ describe('gateway hooks', () => {
 
     it('releases everything on unsubscribe_all, in one call', async () => {
       const c = await login();
-      await subscribe(c, { symbols: [{ symbol: 'A', exchange: 'NSE' }, { symbol: 'B', exchange: 'BSE' }], mode: 1 });
+      await subscribe(c, {
+        symbols: [
+          { symbol: 'A', exchange: 'NSE' },
+          { symbol: 'B', exchange: 'BSE' },
+        ],
+        mode: 1,
+      });
       await c.request({ action: 'unsubscribe_all' }, ofType('unsubscribe'));
       expect(upstream.calls).toStrictEqual(['subscribe alice NSE:A:1:5 BSE:B:1:5', 'unsubscribe alice NSE:A:1:5 BSE:B:1:5']);
     });
@@ -257,7 +285,14 @@ describe('gateway hooks', () => {
       const reply = await subscribe(c, { symbol: 'A', exchange: 'NSE', mode: 1 });
       expect(reply['status']).toBe('error');
       expect(reply['subscriptions']).toStrictEqual([
-        { symbol: 'A', exchange: 'NSE', status: 'error', code: 'BROKER_ERROR', message: 'The feed host could not be asked: feed host down', broker: 'zerodha' },
+        {
+          symbol: 'A',
+          exchange: 'NSE',
+          status: 'error',
+          code: 'BROKER_ERROR',
+          message: 'The feed host could not be asked: feed host down',
+          broker: 'zerodha',
+        },
       ]);
       c.ws.terminate();
       await until(() => gateway.clientCount() === 0, 'the disconnect');

@@ -26,7 +26,10 @@ export function buildCli(): void {
     built = true;
     return;
   }
-  const result = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (!existsSync(CLI)) throw new Error(`the build produced no ${CLI}:\n${result.stdout}${result.stderr}`);
   built = true;
 }

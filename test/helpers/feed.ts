@@ -1,20 +1,8 @@
-import { createServer } from 'node:net';
 import { Publisher } from 'zeromq';
 import { sleep } from './scope';
 
-/** A TCP port free on 127.0.0.1 right now (for the ZeroMQ bind; WebSocket/HTTP use port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** Also here, next to the publisher that binds to it; defined in ./net so zeromq-free tests can have it. */
+export { freePort } from './net';
 
 /** The topic {@link FeedPublisher.sync} probes with: a cache-invalidation topic, ignored as a tick. */
 export const PROBE_TOPIC = 'CACHE_INVALIDATE_tickcast_probe';

@@ -8,7 +8,8 @@ import { type Bridge, type BridgeConfig, type BridgeOptions, startBridge } from 
 import { NatsFeed, type NatsFeedOptions } from '../../src/nats/feed';
 import { DEFAULT_STREAM, MD_PREFIX } from '../../src/nats/subject';
 import { type Proxy, startProxy } from '../../src/server';
-import { FeedPublisher, freePort } from './feed';
+import { FeedPublisher } from './feed';
+import { freePort } from './net';
 import { ALICE, testConfig } from './proxy';
 import { Scope, until } from './scope';
 import { ofType, TestClient } from './wsClient';

@@ -2,7 +2,8 @@ import type { ClientOptions } from 'ws';
 import { type ApiKey, defaultServeConfig, type ServeConfig } from '../../src/config';
 import type { Logger } from '../../src/logger';
 import { type Proxy, startProxy } from '../../src/server';
-import { FeedPublisher, freePort } from './feed';
+import { FeedPublisher } from './feed';
+import { freePort } from './net';
 import type { Scope } from './scope';
 import { type Msg, TestClient } from './wsClient';
 
@@ -13,9 +14,9 @@ export const BROKER = 'zerodha';
 export const ALICE: ApiKey = { key: 'alice-key-3f9a1c', userId: 'alice', broker: BROKER };
 export const BOB: ApiKey = { key: 'bob-key-8d2e7b', userId: 'bob', broker: BROKER };
 
-/** A `market_data` frame exactly as protocol.md shows it; `seq` is any number unless given. */
-export function marketDataFrame(symbol: string, exchange: string, mode: number, data: unknown, seq?: number): Msg {
-  return { type: 'market_data', symbol, exchange, mode, seq: seq ?? expect.any(Number), data, broker: BROKER };
+/** A `market_data` frame exactly as protocol.md shows it (`seq` counts the key's ticks, from 1). */
+export function marketDataFrame(symbol: string, exchange: string, mode: number, data: unknown, seq: number): Msg {
+  return { type: 'market_data', symbol, exchange, mode, seq, data, broker: BROKER };
 }
 
 /** The exchange of fence ticks: a symbol every fenced client holds at LTP. */

@@ -2,9 +2,9 @@
  * The feed engine seams: the built-in engine never loads `zeromq`, and a connect-mode feed redials
  * with capped exponential backoff.
  */
-import { createServer } from 'node:net';
 import { Backoff } from '../../src/ingest/backoff';
 import { ZmqFeed } from '../../src/ingest/zmq';
+import { freePort } from '../helpers/net';
 import { scopes, until } from '../helpers/scope';
 
 // Any require of the package fails this file: the zmtp engine must not need it.
@@ -13,16 +13,6 @@ jest.mock('zeromq', () => {
 });
 
 const { each } = scopes();
-
-/** A port free a moment ago (test/helpers/feed would load zeromq). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('Backoff', () => {
   it('doubles from the first wait up to the cap and starts over after reset()', () => {

@@ -7,42 +7,31 @@
  * screen is saved to artifacts/angular-app.png.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { ChromiumWindow, ensureChromium, price } from '../helpers/chromium';
 import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
 import { Scope } from '../helpers/scope';
 
-const CHROMIUM = '/usr/bin/chromium';
-/** Without the background-networking flags Chromium's own connections fail on a machine with no network. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const APP_DIST = join(ROOT, 'examples', 'angular', 'dist', 'browser');
-const SCREENSHOT = join(ROOT, 'artifacts', 'angular-app.png');
+const SCREENSHOT = 'angular-app.png';
 const VIEWPORT = { width: 900, height: 640 };
 /** A key the demo is started with both times, as a proxy's configured keys survive its restart. */
 const API_KEY = '0123456789abcdef0123456789abcdef';
 /** The app's watchlist, in its order. */
 const WATCHLIST = ['NSE:RELIANCE', 'NSE:TCS', 'NSE:INFY', 'CRYPTO:BTC_INR'];
-/** A price as Angular's `number: '1.2-2'` writes it (`2,950.05`) → a number. */
-const price = (text: string): number => Number(text.replace(/,/g, ''));
+/** A price as Angular's `number: '1.2-2'` writes it (`2,950.05`). */
 const PRICE = /^\d{1,3}(,\d{3})*\.\d{2}$/;
 
 function run(command: string, args: string[], timeoutMs: number): string {
   const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`,
+    );
   }
   return result.stdout;
 }
@@ -95,13 +84,10 @@ async function pricesMove(page: Page, before: Record<string, string>, enough: nu
   );
 }
 
-const status = (page: Page): Promise<string | null> => page.getAttribute('.status', 'data-status');
-
 describe('the Angular example app in Chromium', () => {
   const scope = new Scope();
-  let context: BrowserContext;
+  let window: ChromiumWindow | undefined;
   let page: Page;
-  let profile: string;
   let appUrl: string;
   let wsUrl: string;
   let demo: CliProcess;
@@ -109,31 +95,30 @@ describe('the Angular example app in Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    run('bash', [join(ROOT, 'scripts', 'ensure-chromium.sh')], 15 * 60_000);
+    ensureChromium();
     const built = run('bash', [join(ROOT, 'scripts', 'build-angular-example.sh')], 15 * 60_000);
     // The times go to the test's output, for CI's log: no test asserts on them.
-    console.log(built.split('\n').filter((l) => /^(install|build): /.test(l)).join('\n'));
+    console.log(
+      built
+        .split('\n')
+        .filter((l) => /^(install|build): /.test(l))
+        .join('\n'),
+    );
     buildCli();
     const server = await serveStatic(APP_DIST);
     scope.add({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     ({ demo, wsUrl } = await startDemo(scope, 0));
-    profile = mkdtempSync(join(tmpdir(), 'tickcast-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: VIEWPORT });
-    page = context.pages()[0] ?? (await context.newPage());
+    window = await ChromiumWindow.open(VIEWPORT);
+    ({ page } = window);
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${appUrl}?ws=${encodeURIComponent(wsUrl)}#key=${API_KEY}`);
   }, 20 * 60_000);
 
   afterAll(async () => {
     try {
-      if (page) {
-        mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
-        await page.screenshot({ path: SCREENSHOT });
-      }
+      await window?.close(SCREENSHOT);
     } finally {
-      await context?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
       await scope.close();
     }
   }, 30_000);
@@ -162,16 +147,24 @@ describe('the Angular example app in Chromium', () => {
 
   it('follows the selected index with signals: a click switches the stream', async () => {
     const live = async (): Promise<string> => (await page.textContent('app-live-price')) ?? '';
-    await page.waitForFunction(() => /^NIFTY [\d,]+\.\d{2}$/.test(document.querySelector('app-live-price')?.textContent?.trim() ?? ''), undefined, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction(
+      () => /^NIFTY [\d,]+\.\d{2}$/.test(document.querySelector('app-live-price')?.textContent?.trim() ?? ''),
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
     const nifty = price((await live()).trim().split(' ')[1]!);
     expect(nifty).toBeGreaterThan(20_000);
     expect(nifty).toBeLessThan(30_000);
     await page.click('button:has-text("BANKNIFTY")');
-    await page.waitForFunction(() => /^BANKNIFTY [\d,]+\.\d{2}$/.test(document.querySelector('app-live-price')?.textContent?.trim() ?? ''), undefined, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction(
+      () => /^BANKNIFTY [\d,]+\.\d{2}$/.test(document.querySelector('app-live-price')?.textContent?.trim() ?? ''),
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
     // Around 52,000: the BANKNIFTY stream, not NIFTY's last price under a new name.
     expect(price((await live()).trim().split(' ')[1]!)).toBeGreaterThan(45_000);
   }, 40_000);

@@ -46,7 +46,8 @@ describe('batched delivery', () => {
     for (const ltp of [101, 102, 103]) await env.publish(`NSE_${sym}_QUOTE`, quoteTick(ltp));
     const { frames, ticks } = await batchedTicks(client, 3);
     expect(ticks).toStrictEqual([101, 102, 103].map((ltp, i) => marketDataFrame(sym, 'NSE', 2, quoteTick(ltp), i + 1)));
-    expect(frames).toBeLessThan(3);
+    // One window's frame, or two when the shared batch clock ticked mid-burst: never one frame per update.
+    expect([1, 2]).toContain(frames);
   });
 
   it('turns batching on from the connection URL (?batch_ms=)', async () => {
@@ -70,7 +71,10 @@ describe('batched delivery', () => {
     expect(await plain.next(marketData(sym))).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(1), 1));
     expect(await plain.next(marketData(sym))).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(2), 2));
     const { ticks } = await batchedTicks(batching, 2);
-    expect(ticks.map((t) => [t['data']['ltp'], t['seq']])).toEqual([[1, 1], [2, 2]]);
+    expect(ticks.map((t) => [t['data']['ltp'], t['seq']])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
   });
 
   it('goes back to one frame per update with batch_ms 0', async () => {

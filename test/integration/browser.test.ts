@@ -4,15 +4,12 @@
  * is installed by scripts/ensure-chromium.sh when missing (CI runs as root); this test never skips.
  * The last screen is saved to artifacts/dashboard.png.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, buildPage, ensureChromium, price } from '../helpers/chromium';
-import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
+import type { BrowserContext, Page } from 'playwright-core';
+import { buildPage, ChromiumWindow, ensureChromium, price } from '../helpers/chromium';
+import { buildCli, CliProcess } from '../helpers/cliProcess';
 import { Scope } from '../helpers/scope';
 
-const SCREENSHOT = join(ROOT, 'artifacts', 'dashboard.png');
+const SCREENSHOT = 'dashboard.png';
 /** A laptop screen. */
 const VIEWPORT = { width: 1366, height: 768 };
 /** Rows of the page's default watchlist. */
@@ -29,8 +26,12 @@ function ltps(page: Page): Promise<Record<string, string>> {
 /** The ladder's prices, top row first, one list per side. */
 function ladderPrices(page: Page): Promise<{ bids: string[]; asks: string[] }> {
   return page.$eval('#book', (tbody) => ({
-    bids: Array.from(tbody.querySelectorAll('.bid-price')).map((td) => td.textContent ?? '').filter((t) => t !== ''),
-    asks: Array.from(tbody.querySelectorAll('.ask-price')).map((td) => td.textContent ?? '').filter((t) => t !== ''),
+    bids: Array.from(tbody.querySelectorAll('.bid-price'))
+      .map((td) => td.textContent ?? '')
+      .filter((t) => t !== ''),
+    asks: Array.from(tbody.querySelectorAll('.ask-price'))
+      .map((td) => td.textContent ?? '')
+      .filter((t) => t !== ''),
   }));
 }
 
@@ -42,9 +43,9 @@ describe('the demo dashboard in Chromium', () => {
   let demo: CliProcess;
   let dashboardUrl: string;
   let apiKey: string;
+  let window: ChromiumWindow | undefined;
   let context: BrowserContext;
   let page: Page;
-  let profile: string;
 
   beforeAll(async () => {
     ensureChromium();
@@ -52,33 +53,34 @@ describe('the demo dashboard in Chromium', () => {
     buildPage();
     // Every book shuffled by the simulator: the ladder is sorted only if the proxy sorts.
     demo = scope.add(
-      new CliProcess(['demo', '--port', '0', '--zmq-bind', 'tcp://127.0.0.1:*', '--stats-interval-s', '0', '--depth-levels', '20', '--unsorted-ratio', '1']),
+      new CliProcess([
+        'demo',
+        '--port',
+        '0',
+        '--zmq-bind',
+        'tcp://127.0.0.1:*',
+        '--stats-interval-s',
+        '0',
+        '--depth-levels',
+        '20',
+        '--unsorted-ratio',
+        '1',
+      ]),
     );
     // The printed link carries the generated key in its fragment: open it exactly as a user would.
     const [, printedLink = ''] = await demo.waitFor(/^ {2}Dashboard: +(http:\/\/\S+)$/m, 30_000);
     [, apiKey = ''] = await demo.waitFor(/^ {2}API key: +([0-9a-f]{32})$/m);
     dashboardUrl = new URL(printedLink).origin;
     expect(printedLink).toBe(`${dashboardUrl}/#key=${apiKey}`);
-    profile = mkdtempSync(join(tmpdir(), 'tickcast-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: VIEWPORT,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    window = await ChromiumWindow.open(VIEWPORT);
+    ({ context, page } = window);
     await page.goto(printedLink);
   }, 20 * 60_000);
 
   afterAll(async () => {
     try {
-      if (page) {
-        mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
-        await page.screenshot({ path: SCREENSHOT });
-      }
+      await window?.close(SCREENSHOT);
     } finally {
-      await context?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
       await scope.close();
     }
   }, 30_000);
@@ -120,12 +122,16 @@ describe('the demo dashboard in Chromium', () => {
         Array.from(document.querySelectorAll('#watchlist-rows tr')).every(
           (tr) =>
             /^[+-]?\d+\.\d{2}%$/.test(tr.querySelector('.change')?.textContent ?? '') &&
-            (/_INDEX:/.test((tr as HTMLElement).dataset['id'] ?? '') ? tr.querySelector('.volume')?.textContent === '' : /\d/.test(tr.querySelector('.volume')?.textContent ?? '')),
+            (/_INDEX:/.test((tr as HTMLElement).dataset['id'] ?? '')
+              ? tr.querySelector('.volume')?.textContent === ''
+              : /\d/.test(tr.querySelector('.volume')?.textContent ?? '')),
         ),
       undefined,
       { timeout: 15_000 },
     );
-    expect(await page.$$eval('#watchlist-rows tr', (rows) => rows.map((tr) => (tr as HTMLElement).dataset['state']))).toEqual(new Array(WATCHLIST_ROWS).fill('live'));
+    expect(await page.$$eval('#watchlist-rows tr', (rows) => rows.map((tr) => (tr as HTMLElement).dataset['state']))).toEqual(
+      new Array(WATCHLIST_ROWS).fill('live'),
+    );
     const ages = await page.$$eval('#watchlist-rows .age', (tds) => tds.map((td) => td.textContent ?? ''));
     expect(ages).toHaveLength(WATCHLIST_ROWS);
     for (const age of ages) expect(age).toMatch(/^\d\.\ds$/);
@@ -154,48 +160,53 @@ describe('the demo dashboard in Chromium', () => {
     ['NSE:TCS', 'TCS · NSE'],
     ['CRYPTO:BTC_INR', 'BTC_INR · CRYPTO'], // published as [price, qty] pairs: the proxy converts them
     ['CRYPTO:ETH_INR', 'ETH_INR · CRYPTO'], // published as bids/asks level objects
-  ])('fills the book ladder with %s sorted levels when its row is clicked', async (id, title) => {
-    await page.click(`#watchlist-rows tr[data-id="${id}"]`);
-    // The page renders once per animation frame: wait for the row to show as selected.
-    await page.waitForSelector(`#watchlist-rows tr.selected[data-id="${id}"]`, { timeout: 5000 });
-    await page.waitForFunction(
-      ({ title, levels }) =>
-        document.getElementById('book-title')?.textContent === title &&
-        Array.from(document.querySelectorAll('#book .bid-price, #book .ask-price')).filter((td) => td.textContent !== '').length === levels * 2,
-      { title, levels: LADDER_LEVELS },
-      { timeout: 15_000 },
-    );
-    const { bids, asks } = await ladderPrices(page);
-    const bidPrices = bids.map(price);
-    const askPrices = asks.map(price);
-    expect(bidPrices).toHaveLength(LADDER_LEVELS);
-    expect(askPrices).toHaveLength(LADDER_LEVELS);
-    expect(isSorted(bidPrices, 'descending')).toBe(true);
-    expect(isSorted(askPrices, 'ascending')).toBe(true);
-    expect(bidPrices[0]!).toBeLessThan(askPrices[0]!);
-    expect(await page.textContent('#book-levels')).toBe(`${LADDER_LEVELS} / ${LADDER_LEVELS}`);
-    // The book is this symbol's: its best bid is within 1% of the row's last price.
-    const ltp = price((await page.textContent(`#watchlist-rows tr[data-id="${id}"] .ltp`)) ?? '');
-    expect(Math.abs(bidPrices[0]! - ltp) / ltp).toBeLessThan(0.01);
-    // Size bars: every filled level has one, and the largest quantity's bar is full length.
-    const bars = await page.$$eval('#book .bid-qty .bar, #book .ask-qty .bar', (spans) =>
-      spans.map((s) => Number(/scaleX\(([\d.]+)\)/.exec((s as HTMLElement).style.transform)?.[1] ?? -1)),
-    );
-    expect(bars).toHaveLength(LADDER_LEVELS * 2);
-    expect(bars.every((b) => b > 0 && b <= 1)).toBe(true);
-    expect(Math.max(...bars)).toBe(1);
-    // Order counts: NSE books have them; the pairs-shaped crypto book (BTC) has none, so its
-    // column is hidden rather than left blank.
-    const ordersShown = await page.$eval('#book .bid-orders', (el) => getComputedStyle(el).display !== 'none');
-    expect(ordersShown).toBe(id !== 'CRYPTO:BTC_INR');
-    // The header's price is the book's own tick's: the simulator quotes its best bid at the last
-    // price, so the two are equal when (and only when) they come from the same tick.
-    const sameFrame = await page.evaluate(() => ({
-      ltp: document.getElementById('book-ltp')?.textContent ?? '',
-      bestBid: document.querySelector('#book .bid-price')?.textContent ?? '',
-    }));
-    expect(sameFrame.ltp).toBe(sameFrame.bestBid);
-  }, 30_000);
+  ])(
+    'fills the book ladder with %s sorted levels when its row is clicked',
+    async (id, title) => {
+      await page.click(`#watchlist-rows tr[data-id="${id}"]`);
+      // The page renders once per animation frame: wait for the row to show as selected.
+      await page.waitForSelector(`#watchlist-rows tr.selected[data-id="${id}"]`, { timeout: 5000 });
+      await page.waitForFunction(
+        ({ title, levels }) =>
+          document.getElementById('book-title')?.textContent === title &&
+          Array.from(document.querySelectorAll('#book .bid-price, #book .ask-price')).filter((td) => td.textContent !== '').length ===
+            levels * 2,
+        { title, levels: LADDER_LEVELS },
+        { timeout: 15_000 },
+      );
+      const { bids, asks } = await ladderPrices(page);
+      const bidPrices = bids.map(price);
+      const askPrices = asks.map(price);
+      expect(bidPrices).toHaveLength(LADDER_LEVELS);
+      expect(askPrices).toHaveLength(LADDER_LEVELS);
+      expect(isSorted(bidPrices, 'descending')).toBe(true);
+      expect(isSorted(askPrices, 'ascending')).toBe(true);
+      expect(bidPrices[0]!).toBeLessThan(askPrices[0]!);
+      expect(await page.textContent('#book-levels')).toBe(`${LADDER_LEVELS} / ${LADDER_LEVELS}`);
+      // The book is this symbol's: its best bid is within 1% of the row's last price.
+      const ltp = price((await page.textContent(`#watchlist-rows tr[data-id="${id}"] .ltp`)) ?? '');
+      expect(Math.abs(bidPrices[0]! - ltp) / ltp).toBeLessThan(0.01);
+      // Size bars: every filled level has one, and the largest quantity's bar is full length.
+      const bars = await page.$$eval('#book .bid-qty .bar, #book .ask-qty .bar', (spans) =>
+        spans.map((s) => Number(/scaleX\(([\d.]+)\)/.exec((s as HTMLElement).style.transform)?.[1] ?? -1)),
+      );
+      expect(bars).toHaveLength(LADDER_LEVELS * 2);
+      expect(bars.every((b) => b > 0 && b <= 1)).toBe(true);
+      expect(Math.max(...bars)).toBe(1);
+      // Order counts: NSE books have them; the pairs-shaped crypto book (BTC) has none, so its
+      // column is hidden rather than left blank.
+      const ordersShown = await page.$eval('#book .bid-orders', (el) => getComputedStyle(el).display !== 'none');
+      expect(ordersShown).toBe(id !== 'CRYPTO:BTC_INR');
+      // The header's price is the book's own tick's: the simulator quotes its best bid at the last
+      // price, so the two are equal when (and only when) they come from the same tick.
+      const sameFrame = await page.evaluate(() => ({
+        ltp: document.getElementById('book-ltp')?.textContent ?? '',
+        bestBid: document.querySelector('#book .bid-price')?.textContent ?? '',
+      }));
+      expect(sameFrame.ltp).toBe(sameFrame.bestBid);
+    },
+    30_000,
+  );
 
   it('asks for a key when the link has none, says when the proxy refuses one, and connects with the right one', async () => {
     // A new tab: sessionStorage is per tab, so it starts with no key.
@@ -213,7 +224,9 @@ describe('the demo dashboard in Chromium', () => {
       await tab.fill('#key-input', apiKey);
       await tab.click('#key-form button[type="submit"]');
       await tab.waitForFunction(() => document.getElementById('status-text')?.textContent === 'Live', undefined, { timeout: 10_000 });
-      await tab.waitForFunction(() => /\d/.test(document.querySelector('#watchlist-rows tr .ltp')?.textContent ?? ''), undefined, { timeout: 10_000 });
+      await tab.waitForFunction(() => /\d/.test(document.querySelector('#watchlist-rows tr .ltp')?.textContent ?? ''), undefined, {
+        timeout: 10_000,
+      });
     } finally {
       await tab.close();
     }

@@ -6,7 +6,7 @@
 import { ALICE, BOB, BROKER, type Env, startEnv } from '../helpers/proxy';
 import { scopes, uniq } from '../helpers/scope';
 import { bookTick, ltpTick, quoteTick } from '../helpers/ticks';
-import { type Msg, ofType, type TestClient } from '../helpers/wsClient';
+import { type Msg, ofType } from '../helpers/wsClient';
 
 const { suite, each } = scopes();
 
@@ -32,7 +32,11 @@ describe('OpenAlgo clients', () => {
 
     // Python SDK: authenticate, then bulk subscribe with integer modes and a depth.
     const sdk = await env.connect(each);
-    expect(await sdk.request({ action: 'authenticate', api_key: ALICE.key })).toMatchObject({ type: 'auth', status: 'success', user_id: 'alice' });
+    expect(await sdk.request({ action: 'authenticate', api_key: ALICE.key })).toMatchObject({
+      type: 'auth',
+      status: 'success',
+      user_id: 'alice',
+    });
     const sdkLtp = await sdk.request(
       {
         action: 'subscribe',
@@ -45,20 +49,37 @@ describe('OpenAlgo clients', () => {
       },
       ofType('subscribe'),
     );
-    expect(sdkLtp).toMatchObject({ status: 'success', subscriptions: [{ symbol: infy, mode: 'LTP', depth: 5 }, { symbol: nifty, mode: 'LTP', depth: 5 }] });
-    const sdkDepth = await sdk.request({ action: 'subscribe', symbols: [{ exchange: 'NSE', symbol: tcs }], mode: 3, depth: 20 }, ofType('subscribe'));
+    expect(sdkLtp).toMatchObject({
+      status: 'success',
+      subscriptions: [
+        { symbol: infy, mode: 'LTP', depth: 5 },
+        { symbol: nifty, mode: 'LTP', depth: 5 },
+      ],
+    });
+    const sdkDepth = await sdk.request(
+      { action: 'subscribe', symbols: [{ exchange: 'NSE', symbol: tcs }], mode: 3, depth: 20 },
+      ofType('subscribe'),
+    );
     expect(sdkDepth).toMatchObject({ status: 'success', subscriptions: [{ symbol: tcs, mode: 'Depth', depth: 20 }] });
 
     // React dashboard: label modes, one symbol per request, several modes of one symbol.
     const web = await env.connect(each);
-    expect(await web.request({ action: 'authenticate', api_key: BOB.key })).toMatchObject({ type: 'auth', status: 'success', user_id: 'bob' });
+    expect(await web.request({ action: 'authenticate', api_key: BOB.key })).toMatchObject({
+      type: 'auth',
+      status: 'success',
+      user_id: 'bob',
+    });
     for (const [symbol, mode] of [
       [infy, 'Quote'],
       [tcs, 'LTP'],
       [tcs, 'Depth'],
     ] as const) {
       const reply = await web.request({ action: 'subscribe', symbols: [{ symbol, exchange: 'NSE' }], mode }, ofType('subscribe'));
-      expect(reply).toMatchObject({ status: 'success', broker: BROKER, subscriptions: [{ symbol, exchange: 'NSE', status: 'success', mode }] });
+      expect(reply).toMatchObject({
+        status: 'success',
+        broker: BROKER,
+        subscriptions: [{ symbol, exchange: 'NSE', status: 'success', mode }],
+      });
     }
     await env.fenced(sdk);
     await env.fenced(web);

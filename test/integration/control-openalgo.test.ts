@@ -4,67 +4,30 @@
  * SQLite `api_keys` with Argon2 hashes of key + pepper, a fake adapter publishing on a real pyzmq
  * PUB), talking to ControlClient over real sockets; ticks arrive on a real SUB as Tickcast's would.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { Subscriber } from 'zeromq';
 import { ControlClient, type ControlError, FEED_HOST_UNAVAILABLE, type Identity, type UpstreamItem } from '../../src/control';
 import { freePort } from '../helpers/feed';
+import { describeWithPyHost, OpenAlgoRoot, stopProcess } from '../helpers/openalgoHost';
 import { scopes, sleep, until } from '../helpers/scope';
 
 jest.setTimeout(60_000);
 
 const { suite, each } = scopes();
 const WAIT_MS = 15_000;
-const REPO = join(__dirname, '..', '..');
 const GOOD_KEY = 'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const FAIL_KEY = 'f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed';
 
-/** A Python with pyzmq and argon2, installed when missing; or why there is none. */
-const py = ((): { python: string } | { error: string } => {
-  try {
-    const out = execFileSync('bash', [join(REPO, 'scripts', 'ensure-pyhost.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
-    return { python: out.trim().split('\n').pop() ?? 'python3' };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return { error: (e.stderr ?? '').trim() || e.message };
-  }
-})();
-if ('error' in py && !process.env['CI']) process.stderr.write(`control-openalgo.test: skipping: ${py.error}\n`);
-const describePy = 'python' in py || process.env['CI'] ? describe : describe.skip;
-const python = 'python' in py ? py.python : 'python3';
-
-interface AdapterCall {
-  pid: number;
-  call: string;
-  user_id?: string;
-  symbol?: string;
-  exchange?: string;
-  mode?: number;
-}
-
-describePy('the OpenAlgo feed host', () => {
-  let root: string;
-  let zmqPort: number;
-  let adapterLog: string;
+describeWithPyHost('control-openalgo.test')('the OpenAlgo feed host', () => {
+  let oa: OpenAlgoRoot;
   const ticks: string[] = [];
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'tickcast-openalgo-'));
-    suite.add({ close: () => rmSync(root, { recursive: true, force: true }) });
-    cpSync(join(__dirname, '..', 'control', 'openalgo_stub'), root, { recursive: true });
-    zmqPort = await freePort();
-    adapterLog = join(root, 'adapter.jsonl');
-    // The host must find these in the installation's .env, not in its environment.
-    writeFileSync(join(root, '.env'), [`API_KEY_PEPPER='${'p'.repeat(64)}'`, `DATABASE_URL=sqlite:///${join(root, 'openalgo.db')}`, 'ZMQ_HOST=127.0.0.1', `ZMQ_PORT=${zmqPort}`, ''].join('\n'));
-    execFileSync(
-      python,
-      ['-c', `import sys; sys.path.insert(0, '.'); from database import auth_db as a
-a.upsert_api_key('alice', '${GOOD_KEY}'); a.upsert_auth('alice', 'token', 'fakebroker')
-a.upsert_api_key('carol', '${FAIL_KEY}'); a.upsert_auth('carol', 'token', 'failbroker')`],
-      { cwd: root, env: { ...process.env, API_KEY_PEPPER: 'p'.repeat(64), DATABASE_URL: `sqlite:///${join(root, 'openalgo.db')}` }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const zmqPort = await freePort();
+    oa = new OpenAlgoRoot(suite, zmqPort, [
+      { userId: 'alice', apiKey: GOOD_KEY, broker: 'fakebroker' },
+      { userId: 'carol', apiKey: FAIL_KEY, broker: 'failbroker' },
+    ]);
     // Tickcast's SUB: binds, the adapters' PUBs connect.
     const sub = suite.add(new Subscriber({ linger: 0 }));
     await sub.bind(`tcp://127.0.0.1:${zmqPort}`);
@@ -80,53 +43,20 @@ a.upsert_api_key('carol', '${FAIL_KEY}'); a.upsert_auth('carol', 'token', 'failb
 
   beforeEach(() => {
     ticks.length = 0;
-    if (existsSync(adapterLog)) rmSync(adapterLog);
+    oa.clearCalls();
   });
 
-  const calls = (): AdapterCall[] =>
-    existsSync(adapterLog)
-      ? readFileSync(adapterLog, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as AdapterCall)
-      : [];
-  const subCalls = (call: string): Array<[string | undefined, string | undefined, number | undefined]> =>
-    calls()
-      .filter((c) => c.call === call)
-      .map((c) => [c.user_id, c.symbol, c.mode]);
-
-  async function startHost(endpoint: string): Promise<ChildProcess> {
-    const env: NodeJS.ProcessEnv = { ...process.env, STUB_ADAPTER_LOG: adapterLog };
-    delete env['API_KEY_PEPPER'];
-    delete env['DATABASE_URL'];
-    const child = spawn(python, [join(REPO, 'contrib', 'openalgo', 'tickcast_host.py'), '--control', endpoint], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    each.add({
-      close: async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited;
-      },
-    });
-    child.once('exit', (code, signal) => {
-      if (code !== 0 && signal === null) process.stderr.write(`tickcast_host exited ${code}: ${stderr}\n`);
-    });
-    return child;
-  }
+  const calls = () => oa.calls();
+  const subCalls = (call: string) => oa.callsOf(call);
+  const startHost = (endpoint: string): ChildProcess => oa.startHost(endpoint, each);
+  const stop = stopProcess;
 
   async function setup(): Promise<{ client: ControlClient; endpoint: string; host: ChildProcess }> {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
-    const host = await startHost(endpoint);
+    const host = startHost(endpoint);
     const client = each.add(new ControlClient({ endpoint, timeoutMs: 5000, healthIntervalMs: 100 }));
     await until(() => client.status === 'up', 'the host to answer', WAIT_MS);
     return { client, endpoint, host };
-  }
-
-  async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(signal);
-    await exited;
   }
 
   const alice: Identity = { userId: 'alice', broker: 'fakebroker' };
@@ -142,7 +72,11 @@ a.upsert_api_key('carol', '${FAIL_KEY}'); a.upsert_auth('carol', 'token', 'failb
 
   it('subscribes the adapter once however many callers, and ticks arrive for what was subscribed only', async () => {
     const { client } = await setup();
-    const answers = await Promise.all([client.subscribe(alice, [reliance]), client.subscribe(alice, [reliance]), client.subscribe(alice, [reliance])]);
+    const answers = await Promise.all([
+      client.subscribe(alice, [reliance]),
+      client.subscribe(alice, [reliance]),
+      client.subscribe(alice, [reliance]),
+    ]);
     expect(answers).toEqual([[{ ok: true }], [{ ok: true }], [{ ok: true }]]);
     await until(() => ticks.length >= 3, 'ticks from the adapter', WAIT_MS);
     expect(subCalls('subscribe')).toEqual([['alice', 'RELIANCE', 2]]);
@@ -163,7 +97,9 @@ a.upsert_api_key('carol', '${FAIL_KEY}'); a.upsert_auth('carol', 'token', 'failb
     const { client } = await setup();
     const carol = await client.verify(FAIL_KEY);
     expect(carol).toEqual({ userId: 'carol', broker: 'failbroker' });
-    expect(await client.subscribe(carol as Identity, [infy])).toEqual([{ ok: false, code: 'BROKER_INIT_ERROR', message: '401 Unauthorized: token expired' }]);
+    expect(await client.subscribe(carol as Identity, [infy])).toEqual([
+      { ok: false, code: 'BROKER_INIT_ERROR', message: '401 Unauthorized: token expired' },
+    ]);
     expect(calls().map((c) => c.call)).toEqual(['initialize', 'clear_auth_cache_for_user', 'initialize']);
     await until(() => client.adapterStatus(carol as Identity) === 'error', "the host's health to report the failure", WAIT_MS);
   });
@@ -188,8 +124,12 @@ a.upsert_api_key('carol', '${FAIL_KEY}'); a.upsert_auth('carol', 'token', 'failb
     const { client, endpoint, host } = await setup();
     await client.subscribe(alice, [reliance, infy]);
     await stop(host, 'SIGKILL');
-    await startHost(endpoint);
-    await until(() => new Set(calls().map((c) => c.pid)).size === 2 && subCalls('subscribe').length === 4, 'the re-sent subscribes', WAIT_MS);
+    startHost(endpoint);
+    await until(
+      () => new Set(calls().map((c) => c.pid)).size === 2 && subCalls('subscribe').length === 4,
+      'the re-sent subscribes',
+      WAIT_MS,
+    );
     const second = calls().filter((c) => c.pid !== calls()[0]?.pid);
     expect(second.map((c) => [c.call, c.symbol])).toEqual([
       ['initialize', undefined],
@@ -216,6 +156,8 @@ a.upsert_api_key('carol', '${FAIL_KEY}'); a.upsert_auth('carol', 'token', 'failb
     await until(() => client.status === 'down', 'the host to be seen down', WAIT_MS);
     const err = (await client.verify(GOOD_KEY).catch((e: unknown) => e)) as ControlError;
     expect(err.code).toBe(FEED_HOST_UNAVAILABLE);
-    expect(await client.subscribe(alice, [infy])).toEqual([{ ok: false, code: FEED_HOST_UNAVAILABLE, message: 'feed host is not connected' }]);
+    expect(await client.subscribe(alice, [infy])).toEqual([
+      { ok: false, code: FEED_HOST_UNAVAILABLE, message: 'feed host is not connected' },
+    ]);
   });
 });

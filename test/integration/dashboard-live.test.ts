@@ -8,17 +8,27 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Publisher } from 'zeromq';
 import { formatTopic } from '../../streams';
-import { buildPage, CHROMIUM, CHROMIUM_ARGS, ensureChromium, price } from '../helpers/chromium';
+import { buildPage, ensureChromium, launchChromium, price } from '../helpers/chromium';
 import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
 import { Scope } from '../helpers/scope';
 
 const API_KEY = 'feedc0de'.repeat(4);
 const DEFAULT_WATCHLIST = [
-  'NSE:RELIANCE', 'NSE:TCS', 'NSE:INFY', 'NSE_INDEX:NIFTY', 'CRYPTO:BTC_INR', 'NSE_INDEX:BANKNIFTY',
-  'CRYPTO:ETH_INR', 'NSE:HDFCBANK', 'NFO:NIFTY30JAN25FUT', 'NSE:ICICIBANK', 'CRYPTO:SOL_INR', 'NSE:SBIN',
+  'NSE:RELIANCE',
+  'NSE:TCS',
+  'NSE:INFY',
+  'NSE_INDEX:NIFTY',
+  'CRYPTO:BTC_INR',
+  'NSE_INDEX:BANKNIFTY',
+  'CRYPTO:ETH_INR',
+  'NSE:HDFCBANK',
+  'NFO:NIFTY30JAN25FUT',
+  'NSE:ICICIBANK',
+  'CRYPTO:SOL_INR',
+  'NSE:SBIN',
 ];
 /** Published by this test, so it can stop and resume one symbol's feed. */
 const PAUSED = 'TEST:PAUSED';
@@ -38,8 +48,17 @@ const DEMO_ARGS = ['--zmq-bind', 'tcp://127.0.0.1:*', '--stats-interval-s', '0',
 const BOXES = { topbar: '.topbar', watchlist: '#watch-panel', chart: '#chart-panel', book: '#book-panel', footer: 'footer' };
 /** Every element showing a number: none may be cut (its content must fit its box). */
 const NUMBERS = [
-  '#watchlist-rows .ltp', '#watchlist-rows .change', '#watchlist-rows .volume', '#watchlist-rows .age',
-  '#book .px', '#book .qty-cell', '#book .ord', '.book-ltp', '.chart-last', '.book-foot dd', '.figures dd',
+  '#watchlist-rows .ltp',
+  '#watchlist-rows .change',
+  '#watchlist-rows .volume',
+  '#watchlist-rows .age',
+  '#book .px',
+  '#book .qty-cell',
+  '#book .ord',
+  '.book-ltp',
+  '.chart-last',
+  '.book-foot dd',
+  '.figures dd',
 ].join(', ');
 
 /** Publishes LTP ticks of {@link PAUSED} every 200 ms while running. */
@@ -148,7 +167,7 @@ describe('the dashboard at every screen size, live and stale', () => {
     publisher = new PausablePublisher(started.feed);
     scope.add({ close: () => publisher.close() });
     publisher.resume();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     scope.add({ close: () => browser.close() });
     page = await browser.newPage({ viewport: VIEWPORTS[0] });
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -162,59 +181,66 @@ describe('the dashboard at every screen size, live and stale', () => {
 
   afterAll(() => scope.close(), 30_000);
 
-  it.each(VIEWPORTS)('at $width×$height: no panel over another, no number cut, a chart that matches the watchlist', async (viewport) => {
-    await page.setViewportSize(viewport);
-    // Every simulated row live with its change, the book filled, and the chart with a couple of 5 s bars.
-    await page.waitForFunction(
-      (ids) =>
-        ids.every((id) => {
-          const tr = document.querySelector<HTMLElement>(`#watchlist-rows tr[data-id="${id}"]`);
-          return tr?.dataset['state'] === 'live' && /%$/.test(tr.querySelector('.change')?.textContent ?? '');
-        }) &&
-        document.getElementById('book-panel')?.dataset['state'] === 'live' &&
-        Number(document.getElementById('chart')?.dataset['bars'] ?? 0) >= 2,
-      DEFAULT_WATCHLIST,
-      { timeout: 20_000 },
-    );
-    // Two frames, so the layout has followed the resize.
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  it.each(VIEWPORTS)(
+    'at $width×$height: no panel over another, no number cut, a chart that matches the watchlist',
+    async (viewport) => {
+      await page.setViewportSize(viewport);
+      // Every simulated row live with its change, the book filled, and the chart with a couple of 5 s bars.
+      await page.waitForFunction(
+        (ids) =>
+          ids.every((id) => {
+            const tr = document.querySelector<HTMLElement>(`#watchlist-rows tr[data-id="${id}"]`);
+            return tr?.dataset['state'] === 'live' && /%$/.test(tr.querySelector('.change')?.textContent ?? '');
+          }) &&
+          document.getElementById('book-panel')?.dataset['state'] === 'live' &&
+          Number(document.getElementById('chart')?.dataset['bars'] ?? 0) >= 2,
+        DEFAULT_WATCHLIST,
+        { timeout: 20_000 },
+      );
+      // Two frames, so the layout has followed the resize.
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
 
-    const layout = await readLayout(page);
-    expect(layout.pageScrollWidth).toBeLessThanOrEqual(layout.innerWidth);
-    expect(layout.clipped).toEqual([]);
-    expect(layout.numbersChecked).toBeGreaterThan(50);
-    const names = Object.keys(layout.boxes);
-    for (const [i, a] of names.entries()) {
-      const boxA = layout.boxes[a]!;
-      expect(boxA.right).toBeLessThanOrEqual(viewport.width);
-      for (const b of names.slice(i + 1)) {
-        const boxB = layout.boxes[b]!;
-        const overlapX = Math.min(boxA.right, boxB.right) - Math.max(boxA.left, boxB.left);
-        const overlapY = Math.min(boxA.bottom, boxB.bottom) - Math.max(boxA.top, boxB.top);
-        expect({ a, b, overlaps: overlapX > 0.5 && overlapY > 0.5 }).toEqual({ a, b, overlaps: false });
+      const layout = await readLayout(page);
+      expect(layout.pageScrollWidth).toBeLessThanOrEqual(layout.innerWidth);
+      expect(layout.clipped).toEqual([]);
+      expect(layout.numbersChecked).toBeGreaterThan(50);
+      const names = Object.keys(layout.boxes);
+      for (const [i, a] of names.entries()) {
+        const boxA = layout.boxes[a]!;
+        expect(boxA.right).toBeLessThanOrEqual(viewport.width);
+        for (const b of names.slice(i + 1)) {
+          const boxB = layout.boxes[b]!;
+          const overlapX = Math.min(boxA.right, boxB.right) - Math.max(boxA.left, boxB.left);
+          const overlapY = Math.min(boxA.bottom, boxB.bottom) - Math.max(boxA.top, boxB.top);
+          expect({ a, b, overlaps: overlapX > 0.5 && overlapY > 0.5 }).toEqual({ a, b, overlaps: false });
+        }
       }
-    }
 
-    const chart = await chartAndRow(page);
-    expect(chart.id).toBe('NSE:RELIANCE');
-    expect(chart.title).toBe('RELIANCE · NSE');
-    expect(chart.bars).toBeGreaterThanOrEqual(2);
-    expect(chart.priceLine).toBe('on');
-    expect(Number(chart.last)).toBe(price(chart.ltp));
+      const chart = await chartAndRow(page);
+      expect(chart.id).toBe('NSE:RELIANCE');
+      expect(chart.title).toBe('RELIANCE · NSE');
+      expect(chart.bars).toBeGreaterThanOrEqual(2);
+      expect(chart.priceLine).toBe('on');
+      expect(Number(chart.last)).toBe(price(chart.ltp));
 
-    // A phone stacks the ladder (asks over bids) and shows the best 10 levels of each side.
-    const ladder = await page.$eval('#book', (el) => ({
-      stacked: el.classList.contains('stacked'),
-      rows: Array.from(el.querySelectorAll('.bids .lrow:not(.head)')).filter((r) => (r as HTMLElement).offsetParent !== null).length,
-    }));
-    expect(ladder).toEqual(viewport.width < 500 ? { stacked: true, rows: 10 } : { stacked: false, rows: 20 });
+      // A phone stacks the ladder (asks over bids) and shows the best 10 levels of each side.
+      const ladder = await page.$eval('#book', (el) => ({
+        stacked: el.classList.contains('stacked'),
+        rows: Array.from(el.querySelectorAll('.bids .lrow:not(.head)')).filter((r) => (r as HTMLElement).offsetParent !== null).length,
+      }));
+      expect(ladder).toEqual(viewport.width < 500 ? { stacked: true, rows: 10 } : { stacked: false, rows: 20 });
 
-    // The chart library runs under the page's strict policy: nothing it does is blocked.
-    expect(pageErrors).toEqual([]);
+      // The chart library runs under the page's strict policy: nothing it does is blocked.
+      expect(pageErrors).toEqual([]);
 
-    mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
-    await page.screenshot({ path: join(ROOT, 'artifacts', `dashboard-${viewport.width}x${viewport.height}.png`), fullPage: viewport.width < 500 });
-  }, 40_000);
+      mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
+      await page.screenshot({
+        path: join(ROOT, 'artifacts', `dashboard-${viewport.width}x${viewport.height}.png`),
+        fullPage: viewport.width < 500,
+      });
+    },
+    40_000,
+  );
 
   it('follows the selection by keyboard, and switches the bar size', async () => {
     await page.setViewportSize({ width: 1280, height: 720 });
@@ -225,7 +251,11 @@ describe('the dashboard at every screen size, live and stale', () => {
     await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset['bars'] ?? 0) >= 1, undefined, { timeout: 10_000 });
     const fiveSecond = (await chartAndRow(page)).bars;
     await page.click('#bar-sizes button[data-size="60"]');
-    await page.waitForFunction(() => document.querySelector('#bar-sizes button[data-size="60"]')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: 5000 });
+    await page.waitForFunction(
+      () => document.querySelector('#bar-sizes button[data-size="60"]')?.getAttribute('aria-pressed') === 'true',
+      undefined,
+      { timeout: 5000 },
+    );
     const minute = await chartAndRow(page);
     expect(minute.bars).toBeGreaterThanOrEqual(1);
     expect(minute.bars).toBeLessThanOrEqual(fiveSecond);
@@ -233,7 +263,9 @@ describe('the dashboard at every screen size, live and stale', () => {
     await page.click('#bar-sizes button[data-size="5"]');
     await page.focus('#watchlist-rows tr[data-id="NSE:TCS"]');
     await page.keyboard.press('ArrowUp');
-    await page.waitForFunction(() => document.getElementById('chart-title')?.textContent === 'RELIANCE · NSE', undefined, { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById('chart-title')?.textContent === 'RELIANCE · NSE', undefined, {
+      timeout: 5000,
+    });
   }, 30_000);
 
   it('says when a symbol has never ticked, and when the server refused it', async () => {
@@ -243,9 +275,13 @@ describe('the dashboard at every screen size, live and stale', () => {
     const refused = `TEST:${'X'.repeat(130)}`;
     await page.fill('#add-input', refused);
     await page.press('#add-input', 'Enter');
-    await page.waitForFunction((id) => document.querySelector<HTMLElement>(`#watchlist-rows tr[data-id="${id}"]`)?.dataset['state'] === 'refused', refused, {
-      timeout: 10_000,
-    });
+    await page.waitForFunction(
+      (id) => document.querySelector<HTMLElement>(`#watchlist-rows tr[data-id="${id}"]`)?.dataset['state'] === 'refused',
+      refused,
+      {
+        timeout: 10_000,
+      },
+    );
     expect(await page.textContent(`#watchlist-rows tr[data-id="${refused}"] .ltp`)).toBe('refused');
     expect(await page.textContent('#chart-state')).toBe('Refused by the server');
     await page.click(`#watchlist-rows tr[data-id="${refused}"] button.remove`);
@@ -264,7 +300,11 @@ describe('the dashboard at every screen size, live and stale', () => {
     );
     const stale = await page.evaluate((id) => {
       const row = document.querySelector<HTMLElement>(`#watchlist-rows tr[data-id="${id}"]`)!;
-      return { age: row.querySelector('.age')?.textContent ?? '', opacity: getComputedStyle(row.querySelector('.ltp')!).opacity, badge: document.getElementById('chart-state')?.textContent ?? '' };
+      return {
+        age: row.querySelector('.age')?.textContent ?? '',
+        opacity: getComputedStyle(row.querySelector('.ltp')!).opacity,
+        badge: document.getElementById('chart-state')?.textContent ?? '',
+      };
     }, PAUSED);
     expect(Number.parseFloat(stale.age)).toBeGreaterThanOrEqual(STALE_S);
     expect(Number(stale.opacity)).toBeLessThan(1);
@@ -289,10 +329,16 @@ describe('the dashboard at every screen size, live and stale', () => {
     const before = await chartAndRow(page);
     demo.kill('SIGTERM');
     await demo.exited;
-    await page.waitForFunction(() => document.getElementById('status')?.dataset['status'] === 'reconnecting', undefined, { timeout: 10_000 });
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('#watchlist-rows tr[data-id="NSE:TCS"]')?.dataset['state'] === 'offline', undefined, {
-      timeout: 5000,
+    await page.waitForFunction(() => document.getElementById('status')?.dataset['status'] === 'reconnecting', undefined, {
+      timeout: 10_000,
     });
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#watchlist-rows tr[data-id="NSE:TCS"]')?.dataset['state'] === 'offline',
+      undefined,
+      {
+        timeout: 5000,
+      },
+    );
     expect(await page.textContent('#status-text')).toMatch(/^Reconnecting… \d/);
     expect(await page.getAttribute('#chart-panel', 'data-state')).toBe('offline');
     expect(await page.textContent('#chart-state')).toMatch(/^Offline · \d/);

@@ -37,7 +37,14 @@ describe('tickcast demo', () => {
     client = scope.add(await TestClient.open(wsUrl));
     expect(await client.request({ action: 'authenticate', api_key: apiKey })).toMatchObject({ type: 'auth', status: 'success' });
     const reply = await client.request(
-      { action: 'subscribe', symbols: [{ symbol: 'RELIANCE', exchange: 'NSE' }, { symbol: 'BTC_INR', exchange: 'CRYPTO' }], mode: 'LTP' },
+      {
+        action: 'subscribe',
+        symbols: [
+          { symbol: 'RELIANCE', exchange: 'NSE' },
+          { symbol: 'BTC_INR', exchange: 'CRYPTO' },
+        ],
+        mode: 'LTP',
+      },
       (m) => m['type'] === 'subscribe',
     );
     expect(reply['status']).toBe('success');

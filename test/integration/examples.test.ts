@@ -59,7 +59,9 @@ describe('examples', () => {
     });
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
     const group = -(child.pid as number);
-    scope.add({ close: () => (child.exitCode === null && child.signalCode === null ? (process.kill(group, 'SIGKILL'), exited) : undefined) });
+    scope.add({
+      close: () => (child.exitCode === null && child.signalCode === null ? (process.kill(group, 'SIGKILL'), exited) : undefined),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -69,7 +71,8 @@ describe('examples', () => {
         const deadline = Date.now() + timeoutMs;
         const poll = (): void => {
           if (pattern.test(stdout)) return resolve();
-          if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null) return reject(new Error(`no ${pattern} in:\n${stdout}\n${stderr}`));
+          if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null)
+            return reject(new Error(`no ${pattern} in:\n${stdout}\n${stderr}`));
           setTimeout(poll, 20);
         };
         poll();

@@ -5,16 +5,16 @@
  * the XPUB sees for one holder, two holders, holders leaving, a late publisher and a feed restart,
  * and that the publisher filters at the source.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { XPublisher } from 'zeromq';
 import type { RawTick } from '../../streams';
 import { defaultServeConfig } from '../../src/config';
 import { type FeedSource, zmqFeedSource } from '../../src/feed';
 import type { ZmqEngine } from '../../src/ingest/zmq';
 import { Stats } from '../../src/stats';
-import { freePort } from '../helpers/feed';
+import { freePort } from '../helpers/net';
 import { ALICE } from '../helpers/proxy';
+import { ensurePyzmq } from '../helpers/pyzmq';
 import { scopes, sleep, until } from '../helpers/scope';
 
 jest.setTimeout(60_000);
@@ -23,16 +23,7 @@ const { each } = scopes();
 const WAIT_MS = 15_000;
 const GRACE_MS = 300;
 
-const pyzmq = ((): { python: string } | { error: string } => {
-  try {
-    const out = execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'ensure-pyzmq.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
-    return { python: out.trim().split('\n').pop() ?? 'python3' };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return { error: (e.stderr ?? '').trim() || e.message };
-  }
-})();
-if ('error' in pyzmq && !process.env['CI']) process.stderr.write(`feed-interest.test: skipping the pyzmq XPUB cases: ${pyzmq.error}\n`);
+const { pyzmq, runs: pyzmqRuns } = ensurePyzmq('feed-interest.test', 'the pyzmq XPUB cases');
 
 /** An XPUB publisher: what it saw (`+topic` / `-topic`, in order) and a way to publish. */
 interface Xpub {
@@ -101,7 +92,8 @@ async function pyXpub(role: 'bind' | 'connect', endpoint: string): Promise<Xpub>
   return { events, send: async (topic, payload) => void child.stdin!.write(`${topic} ${payload}\n`) };
 }
 
-const xpubOf = (kind: XpubKind): ((role: 'bind' | 'connect', endpoint: string) => Promise<Xpub>) => (kind === 'libzmq' ? libzmqXpub : pyXpub);
+const xpubOf = (kind: XpubKind): ((role: 'bind' | 'connect', endpoint: string) => Promise<Xpub>) =>
+  kind === 'libzmq' ? libzmqXpub : pyXpub;
 
 interface Started {
   readonly feed: FeedSource;
@@ -111,7 +103,11 @@ interface Started {
 }
 
 /** zmqFeedSource in interest mode, subscribed (started); stopped after the test. */
-async function startSource(engine: ZmqEngine, where: { bind?: string; connect?: string }, before?: (feed: FeedSource) => void): Promise<Started> {
+async function startSource(
+  engine: ZmqEngine,
+  where: { bind?: string; connect?: string },
+  before?: (feed: FeedSource) => void,
+): Promise<Started> {
   const config = defaultServeConfig({
     apiKeys: [ALICE],
     zmqEngine: engine,
@@ -134,12 +130,17 @@ async function startSource(engine: ZmqEngine, where: { bind?: string; connect?: 
 /** Waits until `events` holds exactly `expected` (as a set) after index `from`. */
 async function sees(x: Xpub, from: number, expected: string[]): Promise<void> {
   const want = [...expected].sort();
-  await until(() => x.events.length - from >= want.length, `the XPUB to see ${want.join(' ')} (saw ${x.events.slice(from).join(' ')})`, WAIT_MS, 10);
+  await until(
+    () => x.events.length - from >= want.length,
+    `the XPUB to see ${want.join(' ')} (saw ${x.events.slice(from).join(' ')})`,
+    WAIT_MS,
+    10,
+  );
   expect(x.events.slice(from).sort()).toStrictEqual(want);
 }
 
 const ENGINES: ZmqEngine[] = ['zmtp', 'libzmq'];
-const KINDS: XpubKind[] = 'python' in pyzmq || process.env['CI'] ? ['libzmq', 'pyzmq'] : ['libzmq'];
+const KINDS: XpubKind[] = pyzmqRuns ? ['libzmq', 'pyzmq'] : ['libzmq'];
 const CASES = ENGINES.flatMap((engine) => KINDS.map((kind) => [engine, kind] as const));
 
 describe.each(CASES)('interest subscriptions: %s engine, %s XPUB', (engine, kind) => {
@@ -191,7 +192,9 @@ describe.each(CASES)('interest subscriptions: %s engine, %s XPUB', (engine, kind
     }
     await until(() => s.ticks.length === 5 && s.stats.feedUnsubscribed === 5, '5 ticks and 5 prefix matches', WAIT_MS);
     await sleep(100);
-    expect(s.ticks.map((t) => `${t.topic} ${String(t.payload)}`)).toStrictEqual(Array.from({ length: 5 }, (_, i) => `NSE_TCS_DEPTH {"i":${i}}`));
+    expect(s.ticks.map((t) => `${t.topic} ${String(t.payload)}`)).toStrictEqual(
+      Array.from({ length: 5 }, (_, i) => `NSE_TCS_DEPTH {"i":${i}}`),
+    );
     // NSE_INFY_DEPTH and NSE_TCS_LTP never crossed: had they, they would be counted here too.
     expect(s.stats.feedUnsubscribed).toBe(5);
   });

@@ -8,8 +8,10 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { Publisher } from 'zeromq';
 import { ZmqFeed } from '../../src/ingest/zmq';
 import { buildCli, CliProcess } from '../helpers/cliProcess';
-import { freePort } from '../helpers/feed';
+import { freePort } from '../helpers/net';
+import { scrapeMetrics } from '../helpers/metrics';
 import { Scope, sleep, until } from '../helpers/scope';
+import { frame, greeting, readyAs } from '../helpers/zmtpWire';
 
 jest.setTimeout(120_000);
 
@@ -17,23 +19,8 @@ const MiB = 1024 * 1024;
 const PEERS = 200;
 const WAIT_MS = 30_000;
 
-function frame(flags: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([flags, body.length]), body]);
-}
-
 /** Greeting (3.0, NULL) and READY as a PUB, in one write: what a publisher sends first. */
-const HELLO = ((): Buffer => {
-  const g = Buffer.alloc(64);
-  g[0] = 0xff;
-  g[8] = 0x01;
-  g[9] = 0x7f;
-  g[10] = 3;
-  g.write('NULL', 12, 'latin1');
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(3);
-  const ready = frame(0x04, Buffer.concat([Buffer.from([5]), Buffer.from('READY'), Buffer.from([11]), Buffer.from('Socket-Type'), len, Buffer.from('PUB')]));
-  return Buffer.concat([g, ready]);
-})();
+const HELLO = Buffer.concat([greeting({ minor: 0 }), readyAs('PUB')]);
 
 /** A topic frame, then the header of a LONG payload frame announcing `size` bytes. */
 function announce(size: number): Buffer {
@@ -79,18 +66,8 @@ class StallingPeer {
   }
 }
 
-/** `name{labels} value` lines of /metrics as a map. */
-async function metrics(http: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${http}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(\w+(?:\{[^}]*\})?) (\S+)$/.exec(line);
-    if (m) out.set(m[1] as string, Number(m[2]));
-  }
-  return out;
-}
-
-const rejected = (m: Map<string, number>, reason: string): number => m.get(`tickcast_feed_connections_rejected_total{reason="${reason}"}`) ?? 0;
+const rejected = (m: Map<string, number>, reason: string): number =>
+  m.get(`tickcast_feed_connections_rejected_total{reason="${reason}"}`) ?? 0;
 const ltpTicks = (m: Map<string, number>): number => m.get('tickcast_ticks_received_total{mode="ltp"}') ?? 0;
 const rss = (m: Map<string, number>): number => m.get('process_resident_memory_bytes') ?? 0;
 
@@ -106,9 +83,12 @@ interface Served {
 async function serveWithPublisher(scope: Scope, flags: string[]): Promise<Served> {
   const zmqPort = await freePort();
   const proc = scope.add(
-    new CliProcess(['serve', '--port', '0', '--zmq-bind', `tcp://127.0.0.1:${zmqPort}`, '--throttle-ms', '0', '--stats-interval-s', '0', ...flags], {
-      TICKCAST_API_KEYS: 'limits-test-key',
-    }),
+    new CliProcess(
+      ['serve', '--port', '0', '--zmq-bind', `tcp://127.0.0.1:${zmqPort}`, '--throttle-ms', '0', '--stats-interval-s', '0', ...flags],
+      {
+        TICKCAST_API_KEYS: 'limits-test-key',
+      },
+    ),
   );
   await proc.waitFor(/"event":"listening"/, WAIT_MS);
   const http = proc.logLines().find((l) => l['event'] === 'listening')!['httpUrl'] as string;
@@ -123,7 +103,7 @@ async function serveWithPublisher(scope: Scope, flags: string[]): Promise<Served
       await sleep(10);
     }
   })();
-  await until(async () => ltpTicks(await metrics(http)) > 0, 'the real publisher to deliver', WAIT_MS, 50);
+  await until(async () => ltpTicks(await scrapeMetrics(http)) > 0, 'the real publisher to deliver', WAIT_MS, 50);
   return { http, zmqPort, pub, ticking };
 }
 
@@ -142,38 +122,45 @@ describe('feed socket limits (tickcast serve, 200 stalling peers)', () => {
 
   it("with the defaults closes each peer at the header of its 60 MiB frame ('oversized'), holds nothing, and the real publisher keeps delivering", async () => {
     const served = await serveWithPublisher(scope, []);
-    const before = await metrics(served.http);
+    const before = await scrapeMetrics(served.http);
     const list = await peers(scope, served.zmqPort);
     for (const p of list) p.stallInside(60 * MiB, 8 * MiB);
     await until(() => list.every((p) => p.closed), 'every peer closed', WAIT_MS, 50);
-    const after = await metrics(served.http);
+    const after = await scrapeMetrics(served.http);
     expect(rejected(after, 'oversized')).toBe(PEERS);
     expect(rejected(after, 'too_many_publishers')).toBe(0);
     expect(rejected(after, 'partial_bytes')).toBe(0);
     // Nothing of a refused frame is held: growth is noise (a read per peer at most), not 200 × 8 MiB.
     expect(rss(after) - rss(before)).toBeLessThan(32 * MiB);
     const ticks = ltpTicks(after);
-    await until(async () => ltpTicks(await metrics(served.http)) >= ticks + 20, '20 more ticks from the real publisher', WAIT_MS, 50);
-    expect((await metrics(served.http)).get('tickcast_feed_publishers')).toBe(1);
+    await until(async () => ltpTicks(await scrapeMetrics(served.http)) >= ticks + 20, '20 more ticks from the real publisher', WAIT_MS, 50);
+    expect((await scrapeMetrics(served.http)).get('tickcast_feed_publishers')).toBe(1);
   });
 
   it('past --zmq-max-publishers closes the newcomers, past --zmq-max-partial-bytes the largest holders; what is held stays under the cap', async () => {
     const cap = 32 * MiB;
-    const served = await serveWithPublisher(scope, ['--zmq-max-message-bytes', String(64 * MiB), '--zmq-max-publishers', '150', '--zmq-max-partial-bytes', String(cap)]);
-    const before = await metrics(served.http);
+    const served = await serveWithPublisher(scope, [
+      '--zmq-max-message-bytes',
+      String(64 * MiB),
+      '--zmq-max-publishers',
+      '150',
+      '--zmq-max-partial-bytes',
+      String(cap),
+    ]);
+    const before = await scrapeMetrics(served.http);
     const list = await peers(scope, served.zmqPort);
     // The real publisher is one of the 150: 51 peers are one too many.
     await until(() => list.filter((p) => p.closed).length === PEERS - 149, `${PEERS - 149} peers refused`, WAIT_MS, 20);
-    expect(rejected(await metrics(served.http), 'too_many_publishers')).toBe(PEERS - 149);
+    expect(rejected(await scrapeMetrics(served.http), 'too_many_publishers')).toBe(PEERS - 149);
     // 149 peers offer 2 MiB each of a 60 MiB frame: 298 MiB against a 32 MiB cap.
     for (const p of list) p.stallInside(60 * MiB, 2 * MiB);
     await until(() => list.every((p) => p.settled), 'every peer sent its part or was closed', WAIT_MS, 50);
     // Sent is not yet read: wait until the proxy holds exactly what the open peers sent.
-    let after = await metrics(served.http);
+    let after = await scrapeMetrics(served.http);
     let open = 0;
     await until(
       async () => {
-        after = await metrics(served.http);
+        after = await scrapeMetrics(served.http);
         open = list.filter((p) => !p.closed).length;
         return after.get('tickcast_feed_partial_bytes') === open * (2 * MiB + 9);
       },
@@ -194,7 +181,7 @@ describe('feed socket limits (tickcast serve, 200 stalling peers)', () => {
     process.stderr.write(`feed-limits: RSS growth ${(growth / MiB).toFixed(1)} MiB with ${open} peers holding, cap ${cap / MiB} MiB\n`);
     expect(growth).toBeLessThan(cap + 160 * MiB);
     const ticks = ltpTicks(after);
-    await until(async () => ltpTicks(await metrics(served.http)) >= ticks + 20, '20 more ticks from the real publisher', WAIT_MS, 50);
+    await until(async () => ltpTicks(await scrapeMetrics(served.http)) >= ticks + 20, '20 more ticks from the real publisher', WAIT_MS, 50);
   });
 });
 
@@ -212,17 +199,27 @@ describe('feed socket limits (libzmq engine)', () => {
     const pub = new Publisher({ linger: 0 });
     scope.add({ close: () => pub.close() });
     pub.connect(endpoint);
-    await until(async () => {
-      await pub.send(['probe', '']);
-      return topics.includes('probe:0');
-    }, 'the PUB to connect', WAIT_MS, 20);
+    await until(
+      async () => {
+        await pub.send(['probe', '']);
+        return topics.includes('probe:0');
+      },
+      'the PUB to connect',
+      WAIT_MS,
+      20,
+    );
     await pub.send(['SMALL', Buffer.alloc(1024)]);
     await pub.send(['LARGE', Buffer.alloc(1025)]);
     // libzmq drops the connection on the large frame; the PUB reconnects by itself.
-    await until(async () => {
-      await pub.send(['AFTER', Buffer.alloc(10)]);
-      return topics.includes('AFTER:10');
-    }, 'a message after the reconnect', WAIT_MS, 50);
+    await until(
+      async () => {
+        await pub.send(['AFTER', Buffer.alloc(10)]);
+        return topics.includes('AFTER:10');
+      },
+      'a message after the reconnect',
+      WAIT_MS,
+      50,
+    );
     expect(topics.filter((t) => t !== 'probe:0' && t !== 'AFTER:10')).toStrictEqual(['SMALL:1024']);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { Publisher } from 'zeromq';
 import { buildCli, CliProcess } from '../helpers/cliProcess';
-import { freePort } from '../helpers/feed';
+import { freePort } from '../helpers/net';
 import { Scope, until } from '../helpers/scope';
 
 jest.setTimeout(60_000);
@@ -44,7 +44,9 @@ describe.each(['zmtp', 'libzmq'])('feed endpoint messages (%s engine)', (engine)
     await until(() => proc.logLines().some((l) => l['event'] === 'zmq_unresolved'), 'the unresolved-host warning', 20_000);
     const warning = proc.logLines().find((l) => l['event'] === 'zmq_unresolved')!;
     expect(warning['level']).toBe(40);
-    expect(warning['msg']).toMatch(/^--zmq-connect tcp:\/\/nohost\.invalid:5555: host nohost\.invalid does not resolve \((ENOTFOUND|EAI_AGAIN)\); check the name/);
+    expect(warning['msg']).toMatch(
+      /^--zmq-connect tcp:\/\/nohost\.invalid:5555: host nohost\.invalid does not resolve \((ENOTFOUND|EAI_AGAIN)\); check the name/,
+    );
     expect(await readyz(http)).toBe('503 feed not up: no publisher connected to tcp://nohost.invalid:5555');
   });
 

@@ -1,4 +1,5 @@
 import { get } from 'node:http';
+import { parseExposition } from '../helpers/metrics';
 import { ALICE, startEnv } from '../helpers/proxy';
 import { Scope, uniq, until } from '../helpers/scope';
 import { marketData } from '../helpers/wsClient';
@@ -16,9 +17,9 @@ function fetchText(url: string): Promise<{ status: number; type: string; body: s
 
 /** The value of one sample (`name` or `name{labels}`) in Prometheus text. */
 function sample(body: string, name: string): number {
-  const line = body.split('\n').find((l) => l.startsWith(name + ' '));
-  if (line === undefined) throw new Error(`no sample ${name} in:\n${body}`);
-  return Number(line.slice(name.length + 1));
+  const value = parseExposition(body).get(name);
+  if (value === undefined) throw new Error(`no sample ${name} in:\n${body}`);
+  return value;
 }
 
 describe('GET /metrics after real traffic', () => {
@@ -46,9 +47,12 @@ describe('GET /metrics after real traffic', () => {
     await env.publish(`NSE_${uniq('BADJSON')}_DEPTH`, 'not json');
     await env.publish('GARBAGE', '{}');
     await env.feed.sendFrames(['NSE_X_LTP', '{}', 'extra']);
-    expect((await client.next(marketData(symbol)))['data']).toEqual({ ltp: 101 });
-    expect((await client.next(marketData(symbol)))['data']).toEqual({ ltp: 106, volume: 10 });
-    await until(() => env.proxy.stats.feedDropped.frames === 1 && env.proxy.stats.feedDropped.topic === 1, 'the malformed messages to be counted');
+    const delivered = [await client.next(marketData(symbol)), await client.next(marketData(symbol))];
+    expect(delivered.map((m) => m['data'])).toEqual([{ ltp: 101 }, { ltp: 106, volume: 10 }]);
+    await until(
+      () => env.proxy.stats.feedDropped.frames === 1 && env.proxy.stats.feedDropped.topic === 1,
+      'the malformed messages to be counted',
+    );
 
     const after = (await fetchText(`${base}/metrics`)).body;
     expect({
@@ -87,7 +91,8 @@ describe('GET /metrics after real traffic', () => {
       stale: 0,
       connected: 1,
     });
-    expect(sample(after, 'tickcast_bytes_sent_total')).toBeGreaterThan(100);
+    // The two market_data frames, as the client read them (the proxy writes compact JSON).
+    expect(sample(after, 'tickcast_bytes_sent_total')).toBe(delivered.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)), 0));
     expect(sample(after, 'tickcast_bytes_sent_total')).toBe(env.proxy.stats.bytesSent);
     expect(after).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
     expect(after).toMatch(/^process_cpu_user_seconds_total \d/m);
@@ -99,7 +104,11 @@ describe('GET /metrics after real traffic', () => {
     await env.publish('NSE_STALE_LTP', { ltp: 1 });
     await until(() => env.proxy.adapterStatus() === 'stale', 'the feed to go stale');
     const body = (await fetchText(url)).body;
-    expect([sample(body, 'tickcast_feed_stale'), sample(body, 'tickcast_adapter_status{status="stale"}'), sample(body, 'tickcast_adapter_status{status="connected"}')]).toEqual([1, 1, 0]);
+    expect([
+      sample(body, 'tickcast_feed_stale'),
+      sample(body, 'tickcast_adapter_status{status="stale"}'),
+      sample(body, 'tickcast_adapter_status{status="connected"}'),
+    ]).toEqual([1, 1, 0]);
     await env.publish('NSE_STALE_LTP', { ltp: 2 });
     await until(() => env.proxy.adapterStatus() === 'connected', 'the feed to come back');
     expect(sample((await fetchText(url)).body, 'tickcast_feed_stale')).toBe(0);

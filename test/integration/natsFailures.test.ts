@@ -39,10 +39,22 @@ describeWithNats('tickcast over NATS, when a process dies', () => {
   const env = useNatsSuite(fast);
   const { each } = env;
 
-  it('keeps serving one node\'s clients when another node is killed', async () => {
+  it("keeps serving one node's clients when another node is killed", async () => {
     const nodeA = await startNode(each, env.server.url);
     const nodeB = each.add(
-      new CliProcess(['serve', '--nats', env.server.url, '--port', '0', '--throttle-ms', '0', '--api-key', `${ALICE.key}:alice:zerodha`, '--stats-interval-s', '0']),
+      new CliProcess([
+        'serve',
+        '--nats',
+        env.server.url,
+        '--port',
+        '0',
+        '--throttle-ms',
+        '0',
+        '--api-key',
+        `${ALICE.key}:alice:zerodha`,
+        '--stats-interval-s',
+        '0',
+      ]),
     );
     const [, wsUrl] = await nodeB.waitFor(/"wsUrl":"(ws:\/\/[^"]+)"/);
     const onA = await loginTo(each, nodeA);

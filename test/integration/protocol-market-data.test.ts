@@ -29,7 +29,7 @@ describe('market data', () => {
     const sym = uniq('RELIANCE');
     const client = await holder(env, sym, 2);
     await env.publish(`NSE_${sym}_QUOTE`, quoteTick(1418.4));
-    expect(await client.next(marketData(sym))).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(1418.4)));
+    expect(await client.next(marketData(sym))).toStrictEqual(marketDataFrame(sym, 'NSE', 2, quoteTick(1418.4), 1));
   });
 
   it('delivers a tick on mode M to holders of modes ≤ M, once per client, tagged with its highest held mode ≤ M', async () => {
@@ -45,13 +45,35 @@ describe('market data', () => {
 
     const got = Object.fromEntries(names.map((n, i) => [n, modesAndPrices(frames[i] as Msg[])]));
     expect(got).toStrictEqual({
-      L: [[1, 101], [1, 102], [1, 103]],
-      Q: [[2, 102], [2, 103]],
+      L: [
+        [1, 101],
+        [1, 102],
+        [1, 103],
+      ],
+      Q: [
+        [2, 102],
+        [2, 103],
+      ],
       D: [[3, 103]],
-      LQ: [[1, 101], [2, 102], [2, 103]],
-      LD: [[1, 101], [1, 102], [3, 103]],
-      QD: [[2, 102], [3, 103]],
-      LQD: [[1, 101], [2, 102], [3, 103]],
+      LQ: [
+        [1, 101],
+        [2, 102],
+        [2, 103],
+      ],
+      LD: [
+        [1, 101],
+        [1, 102],
+        [3, 103],
+      ],
+      QD: [
+        [2, 102],
+        [3, 103],
+      ],
+      LQD: [
+        [1, 101],
+        [2, 102],
+        [3, 103],
+      ],
     });
   });
 

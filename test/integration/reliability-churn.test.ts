@@ -9,7 +9,7 @@ import { FeedPublisher } from '../helpers/feed';
 import { ALICE, BOB } from '../helpers/proxy';
 import { Scope, until } from '../helpers/scope';
 import { bookTick, quoteTick } from '../helpers/ticks';
-import { ChildProxy } from '../reliability/helpers';
+import { ChildProxy } from '../helpers/childProxy';
 
 const CYCLES = 2000;
 /**
@@ -87,13 +87,10 @@ describe('connection churn', () => {
   it(`leaves no client, subscription, heap growth or descriptor behind after ${CYCLES} cycles, half abrupt`, async () => {
     const proxy = suite.add(await ChildProxy.spawn({ throttleMs: 20 }));
     const pub = suite.add(new FeedPublisher(proxy.zmq));
-    await until(
-      async () => {
-        await pub.send(`NSE_${FED[0]}_LTP`, { ltp: 1 });
-        return (await proxy.measure()).received > 0;
-      },
-      'the publisher to reach the proxy',
-    );
+    await until(async () => {
+      await pub.send(`NSE_${FED[0]}_LTP`, { ltp: 1 });
+      return (await proxy.measure()).received > 0;
+    }, 'the publisher to reach the proxy');
     let feeding = true;
     let n = 0;
     const feeder = (async () => {
@@ -125,7 +122,15 @@ describe('connection churn', () => {
     expect(end.fds).toBe(start.fds);
     expect(end.heapUsed).toBeLessThanOrEqual(start.heapUsed * 1.1);
     if (process.env['TICKCAST_REPORT']) {
-      console.log({ ticks: n, heapStart: start.heapUsed, heapEnd: end.heapUsed, fdsStart: start.fds, fdsEnd: end.fds, rssEnd: end.rss, disconnects: end.disconnects });
+      console.log({
+        ticks: n,
+        heapStart: start.heapUsed,
+        heapEnd: end.heapUsed,
+        fdsStart: start.fds,
+        fdsEnd: end.fds,
+        rssEnd: end.rss,
+        disconnects: end.disconnects,
+      });
     }
   }, 180_000);
 });

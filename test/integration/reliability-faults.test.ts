@@ -12,7 +12,7 @@ import { ALICE, BROKER, startEnv } from '../helpers/proxy';
 import { Scope, uniq, until } from '../helpers/scope';
 import { bookTick } from '../helpers/ticks';
 import type { Msg, TestClient } from '../helpers/wsClient';
-import { ChildProxy, ChildPublisher } from '../reliability/helpers';
+import { ChildProxy, ChildPublisher } from '../helpers/childProxy';
 
 const each = new Scope();
 afterEach(() => each.close());
@@ -110,7 +110,8 @@ describe('proxy killed and restarted on the same port', () => {
         async () => {
           if (ltp.length < want[0]!) await pub.send(`NSE_${ltpSym}_LTP`, { ltp: n });
           if (books.length < want[1]!) await pub.send(`NSE_${bookSym}_DEPTH`, bookTick(n, 5));
-          if (orders.length < want[2]!) await pub.send(`${BROKER.toUpperCase()}_${ALICE.userId}_orders`, { user_id: ALICE.userId, order_id: `o${n}` });
+          if (orders.length < want[2]!)
+            await pub.send(`${BROKER.toUpperCase()}_${ALICE.userId}_orders`, { user_id: ALICE.userId, order_id: `o${n}` });
           return ltp.length >= want[0]! && books.length >= want[1]! && orders.length >= want[2]!;
         },
         `every stream to get a tick from proxy ${n}`,
@@ -135,7 +136,15 @@ describe('proxy killed and restarted on the same port', () => {
     await roundTrip(second, 2);
 
     expect(ltp.map((t) => [t.data.ltp, t.seq])).toContainEqual([2, 1]);
-    expect(books[books.length - 1]).toStrictEqual({ type: 'market_data', symbol: bookSym, exchange: 'NSE', mode: 3, seq: 1, data: bookTick(2, 5), broker: BROKER });
+    expect(books[books.length - 1]).toStrictEqual({
+      type: 'market_data',
+      symbol: bookSym,
+      exchange: 'NSE',
+      mode: 3,
+      seq: 1,
+      data: bookTick(2, 5),
+      broker: BROKER,
+    });
     expect(orders[orders.length - 1]).toStrictEqual({ type: 'order_update', user_id: ALICE.userId, order_id: 'o2' });
     expect(statuses.filter((s, i) => s !== statuses[i - 1])).toStrictEqual(['connecting', 'open', 'reconnecting', 'open']);
     expect(ended).toStrictEqual([]);

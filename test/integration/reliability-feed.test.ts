@@ -8,7 +8,7 @@ import { type Env, startEnv } from '../helpers/proxy';
 import { Scope, uniq } from '../helpers/scope';
 import { ltpTick } from '../helpers/ticks';
 import type { Msg, TestClient } from '../helpers/wsClient';
-import { deepJson } from '../reliability/arbitraries';
+import { deepJson } from '../helpers/arbitraries';
 
 const suite = new Scope();
 afterAll(() => suite.close());
@@ -65,7 +65,11 @@ const cases: [name: string, frames: (string | Buffer)[], reason: FeedDropReason]
   ['a truncated payload', ['NSE_TRU_LTP', '{"ltp":14'], 'json'],
   ['a payload with NaN', ['NSE_NAN_LTP', '{"ltp":NaN}'], 'json'],
   ['a payload of binary garbage', ['NSE_BIN_LTP', Buffer.from([0x00, 0x9f, 0x92, 0x96, 0xff])], 'encoding'],
-  ['a payload of invalid UTF-8 inside JSON', ['NSE_UTF_LTP', Buffer.concat([Buffer.from('{"ltp":1,"s":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])], 'encoding'],
+  [
+    'a payload of invalid UTF-8 inside JSON',
+    ['NSE_UTF_LTP', Buffer.concat([Buffer.from('{"ltp":1,"s":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])],
+    'encoding',
+  ],
   ['a truncated multi-byte character', ['NSE_CUT_LTP', Buffer.concat([Buffer.from('{"s":"'), Buffer.from([0xe2, 0x82])])], 'encoding'],
 ];
 

@@ -11,8 +11,8 @@ import { ALICE, BOB, BROKER, type Env, startEnv } from '../helpers/proxy';
 import { Scope, until } from '../helpers/scope';
 import { bookTick, ltpTick, quoteTick } from '../helpers/ticks';
 import type { TestClient } from '../helpers/wsClient';
-import { clientFrame, type WireFrame } from '../reliability/arbitraries';
-import { type ConnectionModel, countHeld, type FedTick, newConnection, ProtocolModel } from '../reliability/protocolModel';
+import { clientFrame, type WireFrame } from '../helpers/arbitraries';
+import { type ConnectionModel, countHeld, type FedTick, newConnection, ProtocolModel } from '../helpers/protocolModel';
 
 const SEED = 0x7_1c4ca5;
 const RUNS = 100;
@@ -50,7 +50,8 @@ const tally = new Map<string, number>();
 
 function count(msg: Record<string, unknown>): void {
   const kinds = [msg['type'] === undefined ? `error:${String(msg['code'])}` : `${String(msg['type'])}:${String(msg['status'])}`];
-  for (const e of (msg['subscriptions'] ?? msg['failed'] ?? []) as Record<string, unknown>[]) if (e['code']) kinds.push(`entry:${String(e['code'])}`);
+  for (const e of (msg['subscriptions'] ?? msg['failed'] ?? []) as Record<string, unknown>[])
+    if (e['code']) kinds.push(`entry:${String(e['code'])}`);
   for (const k of new Set(kinds)) tally.set(k, (tally.get(k) ?? 0) + 1);
 }
 
@@ -176,7 +177,14 @@ describe('hostile client frames (fast-check, seeded)', () => {
     });
     const details = await fc.check(
       fc.asyncProperty(batch, async (frames) => {
-        await Promise.all(conns.map((conn, i) => exchange(conn, frames.filter(([c]) => c === i).map(([, f]) => f))));
+        await Promise.all(
+          conns.map((conn, i) =>
+            exchange(
+              conn,
+              frames.filter(([c]) => c === i).map(([, f]) => f),
+            ),
+          ),
+        );
         sent += frames.length;
         for (const [, f] of frames) bytes += f.bytes.length;
         checkIndex();
@@ -186,7 +194,9 @@ describe('hostile client frames (fast-check, seeded)', () => {
     if (details.failed) {
       // The counterexample is a batch of up to 100 frames, some of a megabyte: name the seed and
       // the failure instead of printing it.
-      throw new Error(`fast-check failed at run ${details.numRuns} (seed ${details.seed}, path ${details.counterexamplePath}): ${String(details.errorInstance).slice(0, 4000)}`);
+      throw new Error(
+        `fast-check failed at run ${details.numRuns} (seed ${details.seed}, path ${details.counterexamplePath}): ${String(details.errorInstance).slice(0, 4000)}`,
+      );
     }
     expect(sent).toBe(RUNS * FRAMES_PER_RUN);
     if (process.env['TICKCAST_REPORT']) console.log({ bytes, answers: Object.fromEntries([...tally].sort()) });
@@ -229,7 +239,10 @@ describe('hostile client frames (fast-check, seeded)', () => {
       await authed.client.next((m) => m['type'] === 'auth');
     }
     authed.client.drain();
-    const reply = await authed.client.request({ action: 'subscribe', symbol: 'AFTERFUZZ', exchange: 'NSE', mode: 1 }, (m) => m['type'] === 'subscribe');
+    const reply = await authed.client.request(
+      { action: 'subscribe', symbol: 'AFTERFUZZ', exchange: 'NSE', mode: 1 },
+      (m) => m['type'] === 'subscribe',
+    );
     expect(reply['status']).toBe('success');
     await env.publish('NSE_AFTERFUZZ_LTP', ltpTick(99.5));
     expect(await authed.client.next((m) => m['type'] === 'market_data')).toStrictEqual({

@@ -9,7 +9,8 @@ import { FeedPublisher } from '../helpers/feed';
 import { ALICE } from '../helpers/proxy';
 import { Scope, until } from '../helpers/scope';
 import { marketData, type Msg, TestClient } from '../helpers/wsClient';
-import { ChildProxy } from '../reliability/helpers';
+import { ChildProxy } from '../helpers/childProxy';
+import { scrapeMetrics } from '../helpers/metrics';
 
 const FLOOD = 300_000;
 const CAP = 20_000;
@@ -24,16 +25,7 @@ const suite = new Scope();
 afterAll(() => suite.close());
 
 /** `name{labels}` → value from the proxy's `/metrics`. */
-async function metrics(proxy: ChildProxy): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return out;
-}
+const metrics = (proxy: ChildProxy): Promise<Map<string, number>> => scrapeMetrics(`http://127.0.0.1:${proxy.port}`);
 
 async function login(proxy: ChildProxy): Promise<TestClient> {
   const client = suite.add(await TestClient.open(proxy.wsUrl));
@@ -46,15 +38,15 @@ describe('unique-key flood', () => {
     const proxy = suite.add(await ChildProxy.spawn({ maxKeys: CAP }));
     const pub = suite.add(new FeedPublisher(proxy.zmq));
     const holder = await login(proxy);
-    expect(await holder.request({ action: 'subscribe', symbol: 'HELD', exchange: 'NSE', mode: 1 })).toMatchObject({ type: 'subscribe', status: 'success' });
+    expect(await holder.request({ action: 'subscribe', symbol: 'HELD', exchange: 'NSE', mode: 1 })).toMatchObject({
+      type: 'subscribe',
+      status: 'success',
+    });
     // Until the publisher's connection is up, what it sends is lost: resend until the holder sees it.
-    await until(
-      async () => {
-        await pub.send('NSE_HELD_LTP', { ltp: 42 });
-        return (await holder.collect(50)).some((m: Msg) => m['type'] === 'market_data');
-      },
-      'the publisher to reach the proxy',
-    );
+    await until(async () => {
+      await pub.send('NSE_HELD_LTP', { ltp: 42 });
+      return (await holder.collect(50)).some((m: Msg) => m['type'] === 'market_data');
+    }, 'the publisher to reach the proxy');
     const before = await proxy.measure();
 
     for (let i = 0; i < FLOOD; i++) await pub.send(`NSE_F${i}_LTP`, '{"ltp":1}');
@@ -70,13 +62,22 @@ describe('unique-key flood', () => {
     expect(m.get('tickcast_key_evictions_total{reason="idle"}')).toBe(0);
     expect(after.hub).toStrictEqual({ clients: 1, subscriptions: 1, symbols: CAP, heldSymbols: 1, keys: CAP });
     expect(after.rss - before.rss).toBeLessThan(RSS_GROWTH_BOUND);
-    if (process.env['TICKCAST_REPORT']) console.log({ rssBefore: before.rss, rssAfter: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed });
+    if (process.env['TICKCAST_REPORT'])
+      console.log({ rssBefore: before.rss, rssAfter: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed });
 
     // The held key still ticks to its client, and a newcomer gets its snapshot at once.
     await pub.send('NSE_HELD_LTP', { ltp: 43 });
     expect(await holder.next(marketData('HELD'))).toMatchObject({ seq: 2, data: { ltp: 43 } });
     const late = await login(proxy);
-    late.send({ action: 'subscribe', symbols: [{ symbol: 'HELD', exchange: 'NSE' }, { symbol: `F${FLOOD - 1}`, exchange: 'NSE' }, { symbol: 'F0', exchange: 'NSE' }], mode: 1 });
+    late.send({
+      action: 'subscribe',
+      symbols: [
+        { symbol: 'HELD', exchange: 'NSE' },
+        { symbol: `F${FLOOD - 1}`, exchange: 'NSE' },
+        { symbol: 'F0', exchange: 'NSE' },
+      ],
+      mode: 1,
+    });
     const snapshots = [await late.next(marketData('HELD')), await late.next(marketData(`F${FLOOD - 1}`))];
     expect(snapshots.map((s) => [s['symbol'], s['seq'], s['data']])).toStrictEqual([
       ['HELD', 2, { ltp: 43 }],

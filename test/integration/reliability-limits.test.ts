@@ -57,12 +57,21 @@ describe('subscription cap', () => {
     const syms = [1, 2, 3, 4, 5].map(() => uniq('CAP'));
     const first = await client.request({ action: 'subscribe', symbols: syms.map((symbol) => ({ symbol, exchange: 'NSE' })), mode: 1 });
     expect(first['status']).toBe('success');
-    expect((first['subscriptions'] as Msg[]).map((e) => e['status'])).toStrictEqual(['success', 'success', 'success', 'success', 'success']);
+    expect((first['subscriptions'] as Msg[]).map((e) => e['status'])).toStrictEqual([
+      'success',
+      'success',
+      'success',
+      'success',
+      'success',
+    ]);
     const session = env.proxy.gateway.sessions()[0];
     expect(env.proxy.hub.countHeld(session!.hubClient)).toBe(5);
 
     // A sixth pair, even a new mode of a held symbol, is past the cap.
-    for (const extra of [{ symbol: uniq('CAP'), exchange: 'NSE', mode: 1 }, { symbol: syms[0], exchange: 'NSE', mode: 2 }]) {
+    for (const extra of [
+      { symbol: uniq('CAP'), exchange: 'NSE', mode: 1 },
+      { symbol: syms[0], exchange: 'NSE', mode: 2 },
+    ]) {
       const reply = await client.request({ action: 'subscribe', ...extra });
       expect(reply).toMatchObject({
         type: 'subscribe',

@@ -99,7 +99,9 @@ describe('API keys', () => {
     expect(await a.request({ action: ALICE.key, api_key: BOB.key })).toMatchObject({ code: 'INVALID_ACTION' });
     a.sendRaw(`{"action":"authenticate","api_key":"${ALICE.key}"`);
     expect(await a.next()).toMatchObject({ code: 'INVALID_JSON' });
-    expect(await a.request({ action: 'subscribe', symbol: ALICE.key, exchange: BOB.key, request_id: WRONG_KEY })).toMatchObject({ status: 'success' });
+    expect(await a.request({ action: 'subscribe', symbol: ALICE.key, exchange: BOB.key, request_id: WRONG_KEY })).toMatchObject({
+      status: 'success',
+    });
     await a.close();
     await b.terminate();
     await until(() => proxy.gateway.clientCount() === 0, 'both connections to be gone');
@@ -141,7 +143,33 @@ describe('API keys', () => {
       mode: ['depth', 'ltp', 'quote'],
       // The feed's rejection reasons (tickcast_feed_connections_rejected_total) and the key evictions'
       // (tickcast_key_evictions_total: idle, cap) are fixed in code too.
-      reason: ['auth_timeout', 'cap', 'encoding', 'error', 'flood', 'frames', 'framing', 'handshake', 'heartbeat', 'idle', 'json', 'mechanism', 'not_object', 'oversize', 'oversized', 'partial_bytes', 'peer_error', 'refused', 'signature', 'slow', 'socket_type', 'timeout', 'too_many_publishers', 'topic', 'version'],
+      reason: [
+        'auth_timeout',
+        'cap',
+        'encoding',
+        'error',
+        'flood',
+        'frames',
+        'framing',
+        'handshake',
+        'heartbeat',
+        'idle',
+        'json',
+        'mechanism',
+        'not_object',
+        'oversize',
+        'oversized',
+        'partial_bytes',
+        'peer_error',
+        'refused',
+        'signature',
+        'slow',
+        'socket_type',
+        'timeout',
+        'too_many_publishers',
+        'topic',
+        'version',
+      ],
       status: ['connected', 'disconnected', 'stale'],
     });
   });
@@ -163,14 +191,20 @@ describe('ZeroMQ bind address', () => {
     expect((await bindWarnings('tcp://127.0.0.1:*')).warnings).toStrictEqual([]);
   });
 
-  it.each(['tcp://0.0.0.0:*', 'tcp://*:*'])('warns once, at startup, that the bus is unauthenticated when bound to %s', async (endpoint) => {
-    const { proxy, warnings } = await bindWarnings(endpoint);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ level: 40, endpoint });
-    expect(warnings[0]!['msg']).toMatch(/unauthenticated/);
-    // It is a working feed all the same: a publisher on loopback reaches it.
-    const bound = proxy.feed.describe().replace(/^zmq /, '').replace(/\/\/(0\.0\.0\.0|\*)/, '//127.0.0.1');
-    const pub = each.add(new FeedPublisher(bound));
-    await pub.sync(() => proxy.stats.received);
-  });
+  it.each(['tcp://0.0.0.0:*', 'tcp://*:*'])(
+    'warns once, at startup, that the bus is unauthenticated when bound to %s',
+    async (endpoint) => {
+      const { proxy, warnings } = await bindWarnings(endpoint);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ level: 40, endpoint });
+      expect(warnings[0]!['msg']).toMatch(/unauthenticated/);
+      // It is a working feed all the same: a publisher on loopback reaches it.
+      const bound = proxy.feed
+        .describe()
+        .replace(/^zmq /, '')
+        .replace(/\/\/(0\.0\.0\.0|\*)/, '//127.0.0.1');
+      const pub = each.add(new FeedPublisher(bound));
+      await pub.sync(() => proxy.stats.received);
+    },
+  );
 });

@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { FeedPublisher } from '../helpers/feed';
 import { ALICE, startEnv } from '../helpers/proxy';
 import { Scope, sleep, until } from '../helpers/scope';
-import { ChildProxy, percentile, RawWsClient } from '../reliability/helpers';
+import { ChildProxy, percentile, RawWsClient } from '../helpers/childProxy';
 
 const SYMBOLS = 20;
 const NORMAL = 4;
@@ -101,22 +101,20 @@ async function run(proxy: ChildProxy, pub: FeedPublisher, tag: string, stop: () 
 /** True when, for every symbol, the reader saw seq 1..rounds in order. */
 function everyTickInOrder(reader: Reader, rounds: number): boolean {
   const want = Array.from({ length: rounds }, (_, i) => i + 1);
-  return [...reader.seqs.values()].length === SYMBOLS && [...reader.seqs.values()].every((s) => s.length === rounds && s.every((v, i) => v === want[i]));
+  return (
+    [...reader.seqs.values()].length === SYMBOLS &&
+    [...reader.seqs.values()].every((s) => s.length === rounds && s.every((v, i) => v === want[i]))
+  );
 }
 
 describe('slow and stalled clients', () => {
   it('costs the normal clients no tick: a stalled and a 1 KB/s reader are closed and counted, RSS stays bounded', async () => {
-    const proxy = suite.add(
-      await ChildProxy.spawn({ throttleMs: 0, slowSoftBytes: 64 * 1024, slowHardBytes: 1024 * 1024, slowMaxS: 1 }),
-    );
+    const proxy = suite.add(await ChildProxy.spawn({ throttleMs: 0, slowSoftBytes: 64 * 1024, slowHardBytes: 1024 * 1024, slowMaxS: 1 }));
     const pub = suite.add(new FeedPublisher(proxy.zmq));
-    await until(
-      async () => {
-        await pub.send('CACHE_INVALIDATE_sync', '{}');
-        return (await proxy.measure()).received > 0;
-      },
-      'the publisher to reach the proxy',
-    );
+    await until(async () => {
+      await pub.send('CACHE_INVALIDATE_sync', '{}');
+      return (await proxy.measure()).received > 0;
+    }, 'the publisher to reach the proxy');
 
     await run(proxy, pub, 'WARM'); // compiles the hot paths of both processes before anything is timed
     const baseline = await run(proxy, pub, 'BASE');
@@ -212,7 +210,11 @@ describe('slow and stalled clients', () => {
     }
     socket.resume();
     const hasLast = (c: typeof normal, s: string): boolean => c.peek().some((m) => m['symbol'] === s && m['data']['ltp'] === rounds);
-    await until(() => symbols.every((s) => hasLast(normal, s) && hasLast(lossy, s)), 'the last tick of every symbol at both clients', 10_000);
+    await until(
+      () => symbols.every((s) => hasLast(normal, s) && hasLast(lossy, s)),
+      'the last tick of every symbol at both clients',
+      10_000,
+    );
     const seqs = (frames: Record<string, any>[], s: string): number[] => frames.filter((f) => f['symbol'] === s).map((f) => f['seq']);
     const normalFrames = [...normal.drain()];
     const lossyFrames = [...lossy.drain()];

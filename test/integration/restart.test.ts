@@ -13,23 +13,18 @@
  *   `ws`: the SDK could not be installed here, and Debian's websocket-client (1.2.3) predates
  *   `reconnect`.
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Subscription } from 'rxjs';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createTickcastClient, type TickcastClient, type TickcastStatus } from '../../src/client';
-import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
-import { FeedPublisher, freePort } from '../helpers/feed';
+import { ensureChromium, launchChromium } from '../helpers/chromium';
+import { buildCli, CliProcess } from '../helpers/cliProcess';
+import { FeedPublisher } from '../helpers/feed';
+import { freePort } from '../helpers/net';
 import { Scope, sleep } from '../helpers/scope';
 
 const KEY = 'restart-test-key';
 const SYMBOL = 'RESTARTED';
-
-function ensureChromium(): void {
-  const result = spawnSync('bash', [join(ROOT, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 15 * 60_000 });
-  if (result.status !== 0) throw new Error(`scripts/ensure-chromium.sh failed:\n${result.stdout}${result.stderr}`);
-}
 
 async function startServe(scope: Scope, httpPort: number, zmqPort: number): Promise<{ proc: CliProcess; port: number }> {
   const proc = scope.add(
@@ -52,7 +47,10 @@ class PythonSdkModel {
   private ws: WebSocket | undefined;
   private stopped = false;
 
-  constructor(private readonly url: string, private readonly delayMs: number) {
+  constructor(
+    private readonly url: string,
+    private readonly delayMs: number,
+  ) {
     this.connect();
   }
 
@@ -148,10 +146,7 @@ describe('a restart (SIGTERM, then a new process on the same ports)', () => {
     await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
     let ending = '';
     wss.on('connection', (ws) => setTimeout(() => endings[ending]?.(ws), 50));
-    browser ??= await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser ??= await launchChromium();
     const page = await browser.newPage();
     const seen: Record<string, unknown> = {};
     try {
@@ -186,14 +181,16 @@ describe('a restart (SIGTERM, then a new process on the same ports)', () => {
 
     const statuses: TickcastStatus[] = [];
     const clientLtps: number[] = [];
-    client = createTickcastClient({ url, apiKey: KEY, WebSocketCtor: WebSocket, backoff: { initialMs: 100, maxMs: 500, factor: 2, jitter: 0 } });
+    client = createTickcastClient({
+      url,
+      apiKey: KEY,
+      WebSocketCtor: WebSocket,
+      backoff: { initialMs: 100, maxMs: 500, factor: 2, jitter: 0 },
+    });
     subscriptions.push(client.status$.subscribe((s) => statuses.push(s)));
     subscriptions.push(client.ticks$(SYMBOL, 'NSE', 1).subscribe((t) => clientLtps.push((t.data as { ltp: number }).ltp)));
     pythonSdk = new PythonSdkModel(url, 200);
-    browser ??= await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser ??= await launchChromium();
     const page = await browser.newPage();
     await startBrowserClient(page, url);
     const browserLtps = (): Promise<number[]> => page.evaluate(() => (window as unknown as { ltps: number[] }).ltps);

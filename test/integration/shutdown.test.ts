@@ -56,7 +56,7 @@ class SilentPeer {
 
   /** The close code of the first close frame the server sent, if any (server frames are unmasked). */
   closeCode(): number | undefined {
-    for (let i = 0; i + 1 < this.received.length; ) {
+    for (let i = 0; i + 1 < this.received.length;) {
       const opcode = (this.received[i] as number) & 0x0f;
       const len = (this.received[i + 1] as number) & 0x7f;
       if (opcode === 0x8) return this.received.readUInt16BE(i + 2);
@@ -122,7 +122,9 @@ describe('graceful shutdown of tickcast serve', () => {
     expect(open.ended).toBe(true);
     // The one that asked to close got its own close answered, as the standard has it.
     expect(leaving.closeCode()).toBe(1000);
-    expect(proc.logLines().map((l) => l['msg'])).toEqual(expect.arrayContaining(['shutting down: readiness off, closing clients and the feed', 'stopped']));
+    expect(proc.logLines().map((l) => l['msg'])).toEqual(
+      expect.arrayContaining(['shutting down: readiness off, closing clients and the feed', 'stopped']),
+    );
     expect(proc.stderr).toBe('');
   }, 20_000);
 

@@ -25,24 +25,29 @@ describe('topics end to end', () => {
   it('reads NSE_INDEX_NIFTY_LTP as exchange NSE_INDEX, symbol NIFTY', async () => {
     const client = await holding(['NSE_INDEX', 'NIFTY', 1]);
     await env.publish('NSE_INDEX_NIFTY_LTP', ltpTick(24350.5));
-    expect(await env.settle(client)).toStrictEqual([[marketDataFrame('NIFTY', 'NSE_INDEX', 1, ltpTick(24350.5))]]);
+    expect(await env.settle(client)).toStrictEqual([[marketDataFrame('NIFTY', 'NSE_INDEX', 1, ltpTick(24350.5), 1)]]);
   });
 
   it('reads CRYPTO_SOL_INR_LTP as exchange CRYPTO, symbol SOL_INR', async () => {
     const client = await holding(['CRYPTO', 'SOL_INR', 1]);
     await env.publish('CRYPTO_SOL_INR_LTP', ltpTick(14250));
-    expect(await env.settle(client)).toStrictEqual([[marketDataFrame('SOL_INR', 'CRYPTO', 1, ltpTick(14250))]]);
+    expect(await env.settle(client)).toStrictEqual([[marketDataFrame('SOL_INR', 'CRYPTO', 1, ltpTick(14250), 1)]]);
   });
 
   it('reads NSE_TCS:50_DEPTH as exchange NSE, symbol TCS:50, mode Depth', async () => {
     const client = await holding(['NSE', 'TCS:50', 3]);
     const book = bookTick(3500, 5);
     await env.publish('NSE_TCS:50_DEPTH', book);
-    expect(await env.settle(client)).toStrictEqual([[marketDataFrame('TCS:50', 'NSE', 3, book)]]);
+    expect(await env.settle(client)).toStrictEqual([[marketDataFrame('TCS:50', 'NSE', 3, book, 1)]]);
   });
 
   it('reads every configured two-segment exchange, and a symbol with _ after one', async () => {
-    const client = await holding(['BSE_INDEX', 'SENSEX', 2], ['MCX_INDEX', 'MCXCOMPDEX', 1], ['GLOBAL_INDEX', 'DJI', 1], ['NSE_INDEX', 'NIFTY_50', 1]);
+    const client = await holding(
+      ['BSE_INDEX', 'SENSEX', 2],
+      ['MCX_INDEX', 'MCXCOMPDEX', 1],
+      ['GLOBAL_INDEX', 'DJI', 1],
+      ['NSE_INDEX', 'NIFTY_50', 1],
+    );
     await env.publish('BSE_INDEX_SENSEX_QUOTE', quoteTick(80000));
     await env.publish('MCX_INDEX_MCXCOMPDEX_LTP', ltpTick(1));
     await env.publish('GLOBAL_INDEX_DJI_LTP', ltpTick(2));
@@ -76,7 +81,7 @@ describe('topics end to end', () => {
     await env.publish('CACHE_INVALIDATE_AUTH_alice', { action: 'invalidate', user_id: 'alice', cache_type: 'AUTH' });
     await env.publish('NSE_RELIANCE_LTP', ltpTick(6));
     const [frames] = (await env.settle(client)) as [Msg[]];
-    expect(frames).toStrictEqual([marketDataFrame('RELIANCE', 'NSE', 1, ltpTick(6))]);
+    expect(frames).toStrictEqual([marketDataFrame('RELIANCE', 'NSE', 1, ltpTick(6), 1)]);
   });
 
   it('never takes a cache invalidation for a tick, even for a user id that reads like a mode', async () => {
@@ -95,7 +100,7 @@ describe('topics end to end', () => {
     await env.publish('NSE_SBIN_TRADES', ltpTick(3));
     await env.publish('NSE_SBIN_', ltpTick(4));
     await env.publish('NSE_SBIN_LTP', ltpTick(5));
-    expect(await env.settle(client)).toStrictEqual([[marketDataFrame('SBIN', 'NSE', 1, ltpTick(5))]]);
+    expect(await env.settle(client)).toStrictEqual([[marketDataFrame('SBIN', 'NSE', 1, ltpTick(5), 1)]]);
     expect(env.proxy.stats.feedDropped.topic - before).toBe(4);
   });
 

@@ -4,7 +4,7 @@
  * the wire protocol by hand or not at all, and against pyzmq (what OpenAlgo's adapters publish with;
  * Debian's python3-zmq, installed by scripts/ensure-pyzmq.sh, brings a second libzmq build).
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { Publisher, XPublisher } from 'zeromq';
 import { ZmqFeed, type ZmqFeedOptions } from '../../src/ingest/zmq';
 import { type ZmtpRejectReason, ZmtpSubscriber } from '../../src/ingest/zmtp';
-import { freePort } from '../helpers/feed';
+import { freePort } from '../helpers/net';
+import { ensurePyzmq } from '../helpers/pyzmq';
 import { scopes, sleep, until, uniq } from '../helpers/scope';
+import { command, greeting, message, ping, readyAs } from '../helpers/zmtpWire';
 
 jest.setTimeout(30_000);
 
@@ -21,58 +23,13 @@ const { each } = scopes();
 /** Generous: the machine may be loaded. */
 const WAIT_MS = 10_000;
 
-/** A Python that imports zmq, installed when missing; or why there is none. */
-const pyzmq = ((): { python: string } | { error: string } => {
-  try {
-    const out = execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'ensure-pyzmq.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
-    return { python: out.trim().split('\n').pop() ?? 'python3' };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return { error: (e.stderr ?? '').trim() || e.message };
-  }
-})();
-// Skipped, loudly, on a developer machine that cannot install it; under CI a missing pyzmq fails.
-if ('error' in pyzmq && !process.env['CI']) process.stderr.write(`zmtp.test: skipping the pyzmq interop test: ${pyzmq.error}\n`);
-const itPy = 'python' in pyzmq || process.env['CI'] ? it : it.skip;
+// Skipped, loudly, on a developer machine that cannot install pyzmq; under CI a missing pyzmq fails.
+const { pyzmq, runs: pyzmqRuns } = ensurePyzmq('zmtp.test', 'the pyzmq interop test');
+const itPy = pyzmqRuns ? it : it.skip;
 
-// ---------------------------------------------------------------------------------------------
-// Wire bytes, from RFC 23, for the raw peers.
-
-function greeting({ major = 3, minor = 1, mechanism = 'NULL' } = {}): Buffer {
-  const g = Buffer.alloc(64);
-  g[0] = 0xff;
-  g[8] = 0x01;
-  g[9] = 0x7f;
-  g[10] = major;
-  g[11] = minor;
-  g.write(mechanism, 12, 'latin1');
-  return g;
-}
-
-function frame(flags: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([flags, body.length]), body]);
-}
-
-function command(name: string, body: Buffer = Buffer.alloc(0)): Buffer {
-  return frame(0x04, Buffer.concat([Buffer.from([name.length]), Buffer.from(name, 'latin1'), body]));
-}
-
-function ready(socketType: string): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(socketType.length);
-  return command('READY', Buffer.concat([Buffer.from([11]), Buffer.from('Socket-Type', 'latin1'), len, Buffer.from(socketType, 'latin1')]));
-}
-
-function message(topic: string, payload: string): Buffer {
-  return Buffer.concat([frame(0x01, Buffer.from(topic)), frame(0x00, Buffer.from(payload))]);
-}
-
+// Wire bytes, from RFC 23, for the raw peers (test/helpers/zmtpWire.ts).
 const OUR_GREETING = greeting({ major: 3, minor: 0 });
-const OUR_READY = ready('SUB');
+const OUR_READY = readyAs('SUB');
 const SUBSCRIBE_ALL = Buffer.from([0x00, 0x01, 0x01]);
 
 // ---------------------------------------------------------------------------------------------
@@ -144,7 +101,8 @@ async function primed(send: (topic: string) => Promise<unknown>, ticks: readonly
 }
 
 const isProbe = (t: Received): boolean => t.topic.startsWith('probe');
-const payloadsOf = (ticks: readonly Received[], topic: string): string[] => ticks.filter((t) => t.topic === topic).map((t) => t.payload.toString('utf8'));
+const payloadsOf = (ticks: readonly Received[], topic: string): string[] =>
+  ticks.filter((t) => t.topic === topic).map((t) => t.payload.toString('utf8'));
 
 /** Rejects with `what` unless `promise` settles within `ms`. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -445,13 +403,15 @@ describe('ZmqFeed on the zmtp engine: raw and hostile peers', () => {
     expect(await raw.read(64 + OUR_READY.length)).toStrictEqual(Buffer.concat([OUR_GREETING, OUR_READY]));
     expect(f.feed.publishers).toBe(0);
 
-    raw.socket.write(ready('PUB'));
+    raw.socket.write(readyAs('PUB'));
     expect(await raw.read(64 + OUR_READY.length + 3)).toStrictEqual(Buffer.concat([OUR_GREETING, OUR_READY, SUBSCRIBE_ALL]));
     await until(() => f.feed.publishers === 1, 'the raw peer counted', WAIT_MS);
 
-    raw.socket.write(Buffer.concat([message('NSE_TCS_LTP', '{"ltp":1}'), command('PING', Buffer.from([0, 10, ...Buffer.from('ctx')]))]));
+    raw.socket.write(Buffer.concat([message(['NSE_TCS_LTP', '{"ltp":1}']), ping(10, Buffer.from('ctx'))]));
     const pong = command('PONG', Buffer.from('ctx'));
-    expect(await raw.read(64 + OUR_READY.length + 3 + pong.length)).toStrictEqual(Buffer.concat([OUR_GREETING, OUR_READY, SUBSCRIBE_ALL, pong]));
+    expect(await raw.read(64 + OUR_READY.length + 3 + pong.length)).toStrictEqual(
+      Buffer.concat([OUR_GREETING, OUR_READY, SUBSCRIBE_ALL, pong]),
+    );
     await until(() => f.ticks.length === 1, 'the raw message', WAIT_MS);
     expect(f.ticks.map((t) => [t.topic, t.payload.toString()])).toStrictEqual([['NSE_TCS_LTP', '{"ltp":1}']]);
 
@@ -488,13 +448,17 @@ describe('ZmqFeed on the zmtp engine: raw and hostile peers', () => {
 
   it.each([
     ['a valid greeting then garbage', 'framing', () => Buffer.concat([greeting(), Buffer.from('garbage!!')])],
-    ['a handshake then a frame with reserved flag bits', 'framing', () => Buffer.concat([greeting(), ready('PUB'), Buffer.from([0x40, 1, 0x41])])],
+    [
+      'a handshake then a frame with reserved flag bits',
+      'framing',
+      () => Buffer.concat([greeting(), readyAs('PUB'), Buffer.from([0x40, 1, 0x41])]),
+    ],
     ['greeting version 2.0', 'version', () => greeting({ major: 2, minor: 0 })],
     ['the PLAIN mechanism', 'mechanism', () => greeting({ mechanism: 'PLAIN' })],
     ['the CURVE mechanism', 'mechanism', () => greeting({ mechanism: 'CURVE' })],
-    ['a message before READY', 'handshake', () => Buffer.concat([greeting(), message('t', 'p')])],
-    ['READY as a REQ socket', 'socket_type', () => Buffer.concat([greeting(), ready('REQ')])],
-    ['READY as a SUB socket', 'socket_type', () => Buffer.concat([greeting(), ready('SUB')])],
+    ['a message before READY', 'handshake', () => Buffer.concat([greeting(), message(['t', 'p'])])],
+    ['READY as a REQ socket', 'socket_type', () => Buffer.concat([greeting(), readyAs('REQ')])],
+    ['READY as a SUB socket', 'socket_type', () => Buffer.concat([greeting(), readyAs('SUB')])],
     ['an ERROR command', 'peer_error', () => Buffer.concat([greeting(), command('ERROR', Buffer.from([2, 0x6e, 0x6f]))])],
   ] as const)("closes a raw peer sending %s ('%s'), and the feed keeps running", async (_what, reason, bytes) => {
     const port = await freePort();
@@ -518,7 +482,10 @@ describe('ZmqFeed on the zmtp engine: raw and hostile peers', () => {
   it("drops a peer that does not finish the handshake in time ('timeout')", async () => {
     const port = await freePort();
     const rejects: string[] = [];
-    const sub = new ZmtpSubscriber({ message: () => undefined, badMessage: () => undefined }, { handshakeTimeoutMs: 300, onReject: (reason) => rejects.push(reason) });
+    const sub = new ZmtpSubscriber(
+      { message: () => undefined, badMessage: () => undefined },
+      { handshakeTimeoutMs: 300, onReject: (reason) => rejects.push(reason) },
+    );
     each.add(sub);
     expect(await sub.bind(`tcp://127.0.0.1:${port}`)).toBe(`tcp://127.0.0.1:${port}`);
     const raw = new RawPeer(port);
@@ -540,7 +507,10 @@ describe('ZmqFeed on the zmtp engine: raw and hostile peers', () => {
     const port = await freePort();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     const rejects: { reason: string; peer: string }[] = [];
-    const sub = new ZmtpSubscriber({ message: () => undefined, badMessage: () => undefined }, { onReject: (reason, peer) => rejects.push({ reason, peer }) });
+    const sub = new ZmtpSubscriber(
+      { message: () => undefined, badMessage: () => undefined },
+      { onReject: (reason, peer) => rejects.push({ reason, peer }) },
+    );
     each.add(sub);
     sub.connect(`tcp://127.0.0.1:${port}`);
     await until(() => rejects.length >= 1, 'a rejection', WAIT_MS);

@@ -4,7 +4,7 @@ import { ConfigError, envName } from '../../src/config';
 import { BRIDGE_OPTIONS, loadBridgeConfig } from '../../src/nats/bridgeConfig';
 
 describe('tickcast bridge configuration', () => {
-  it('defaults to the proxy\'s ZeroMQ endpoint, a local NATS, a 100 ms throttle and a file-backed stream', () => {
+  it("defaults to the proxy's ZeroMQ endpoint, a local NATS, a 100 ms throttle and a file-backed stream", () => {
     expect(loadBridgeConfig([], {})).toEqual({
       zmqBind: 'tcp://127.0.0.1:5555',
       zmqConnect: [],
@@ -23,7 +23,7 @@ describe('tickcast bridge configuration', () => {
     });
   });
 
-  it('reads flags before env, with serve\'s names for the shared options', () => {
+  it("reads flags before env, with serve's names for the shared options", () => {
     const config = loadBridgeConfig(['--zmq-connect', 'tcp://10.0.0.5:5556', '--throttle-ms', '0'], {
       TICKCAST_NATS: 'nats://a:4222,nats://b:4222',
       TICKCAST_THROTTLE_MS: '250',
@@ -41,7 +41,10 @@ describe('tickcast bridge configuration', () => {
   it.each([
     [['--nats', 'http://x:4222'], '--nats "http://x:4222" is not a NATS URL: use nats://HOST:PORT (several separated by commas).'],
     [['--nats-stream', 'MD.LAST'], '--nats-stream "MD.LAST" is not a valid stream name: use letters, digits, _ and -.'],
-    [['--zmq-bind', '127.0.0.1:5555'], '--zmq-bind "127.0.0.1:5555" is not a valid ZeroMQ endpoint: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.'],
+    [
+      ['--zmq-bind', '127.0.0.1:5555'],
+      '--zmq-bind "127.0.0.1:5555" is not a valid ZeroMQ endpoint: use tcp://HOST:PORT, ipc://PATH or inproc://NAME.',
+    ],
   ])('%j is refused with a message that says what to use', (argv, message) => {
     expect(() => loadBridgeConfig(argv, {})).toThrow(new ConfigError(message));
   });

@@ -7,7 +7,11 @@ const RUNS = { seed: 20250801, numRuns: 1000 } as const;
 /** Strings of any Unicode (well-formed UTF-16), biased towards the characters NATS treats specially. */
 const anyText = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 24 }),
-  fc.string({ unit: fc.constantFrom('.', '*', '>', ' ', '\t', ':', '%', '_', '-', 'A', 'z', '9', 'é', '€', '𝄞'), minLength: 1, maxLength: 12 }),
+  fc.string({
+    unit: fc.constantFrom('.', '*', '>', ' ', '\t', ':', '%', '_', '-', 'A', 'z', '9', 'é', '€', '𝄞'),
+    minLength: 1,
+    maxLength: 12,
+  }),
 );
 const TOKEN = /^[A-Za-z0-9_%-]+$/;
 
@@ -24,7 +28,11 @@ describe('encodeToken / decodeToken', () => {
   });
 
   it('is canonical: a token that decodes re-encodes to itself', () => {
-    const tokenish = fc.string({ unit: fc.constantFrom('%', 'A', 'a', '2', 'E', 'F', '3', '_', '-', '0', 'C', '8'), minLength: 1, maxLength: 12 });
+    const tokenish = fc.string({
+      unit: fc.constantFrom('%', 'A', 'a', '2', 'E', 'F', '3', '_', '-', '0', 'C', '8'),
+      minLength: 1,
+      maxLength: 12,
+    });
     fc.assert(
       fc.property(tokenish, (t) => {
         const s = decodeToken(t);
@@ -67,7 +75,13 @@ describe('keySubject / parseKeySubject', () => {
   });
 
   it('returns null for subjects that are not market data', () => {
-    for (const bad of ['tickcast.md.NSE.TCS', 'tickcast.md.NSE.TCS.ltp.x', 'tickcast.md.NSE.TCS.LTP', 'other.md.NSE.TCS.ltp', 'tickcast.md.N%3a.TCS.ltp']) {
+    for (const bad of [
+      'tickcast.md.NSE.TCS',
+      'tickcast.md.NSE.TCS.ltp.x',
+      'tickcast.md.NSE.TCS.LTP',
+      'other.md.NSE.TCS.ltp',
+      'tickcast.md.N%3a.TCS.ltp',
+    ]) {
       expect(parseKeySubject(bad)).toBeNull();
     }
   });

@@ -45,7 +45,11 @@ const onLinux = process.platform === 'linux' && statSync('/proc/uptime', { throw
     try {
       // Start times are in whole clock ticks: step back one so a child started in this tick counts.
       const before = uptime() - 1 / CLOCK_TICKS_PER_S;
-      const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-page.js'), out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-page.js'), out], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
       expect(readdirSync(out).sort()).toEqual(['app.js', 'index.html']);

@@ -3,9 +3,17 @@ import { type Bar, barSizeLabel, barTime, CandleSeries, SymbolBars, tickTime } f
 
 const T0 = Date.UTC(2025, 0, 30, 9, 15, 0); // a bar boundary for every size
 type Ohlcv = Omit<Bar, 'closeAt'>;
-const bar = (time: number, open: number, high: number, low: number, close: number, volume = 0): Ohlcv => ({ time, open, high, low, close, volume });
+const bar = (time: number, open: number, high: number, low: number, close: number, volume = 0): Ohlcv => ({
+  time,
+  open,
+  high,
+  low,
+  close,
+  volume,
+});
 /** The bars without their bookkeeping. */
-const ohlcv = (bars: readonly Bar[] | undefined): Ohlcv[] => (bars ?? []).map(({ time, open, high, low, close, volume }) => ({ time, open, high, low, close, volume }));
+const ohlcv = (bars: readonly Bar[] | undefined): Ohlcv[] =>
+  (bars ?? []).map(({ time, open, high, low, close, volume }) => ({ time, open, high, low, close, volume }));
 
 describe('candles', () => {
   it('starts a bar at the multiple of its size the tick falls in', () => {
@@ -85,7 +93,11 @@ describe('candles', () => {
 
   /** Ticks at arbitrary times within an hour, some repeated, in any order: what a feed with reconnects can deliver. */
   const ticks = fc.array(
-    fc.record({ price: fc.integer({ min: 1, max: 10_000 }), at: fc.integer({ min: 0, max: 3_600_000 }), volume: fc.option(fc.nat(1_000_000), { nil: undefined }) }),
+    fc.record({
+      price: fc.integer({ min: 1, max: 10_000 }),
+      at: fc.integer({ min: 0, max: 3_600_000 }),
+      volume: fc.option(fc.nat(1_000_000), { nil: undefined }),
+    }),
     { maxLength: 200 },
   );
 

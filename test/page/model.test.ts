@@ -103,7 +103,13 @@ describe('ladder', () => {
   });
 
   it('writes every quantity of a coin book with the decimals of its most precise one', () => {
-    const book = ladder({ buy: [{ price: 1, quantity: 0.24 }, { price: 0.9, quantity: 1 }], sell: [{ price: 1.1, quantity: 0.125 }] });
+    const book = ladder({
+      buy: [
+        { price: 1, quantity: 0.24 },
+        { price: 0.9, quantity: 1 },
+      ],
+      sell: [{ price: 1.1, quantity: 0.125 }],
+    });
     expect(book.quantityDecimals).toBe(3);
     expect(book.bids.map((l) => formatQuantity(l.quantity, book.quantityDecimals))).toStrictEqual(['0.240', '1.000']);
   });
@@ -116,7 +122,15 @@ describe('ladder', () => {
   });
 
   it('is empty for a tick without a book', () => {
-    expect(ladder(undefined)).toStrictEqual({ bids: [], asks: [], bidQuantity: 0, askQuantity: 0, quantityDecimals: 0, hasOrders: false, at: 0 });
+    expect(ladder(undefined)).toStrictEqual({
+      bids: [],
+      asks: [],
+      bidQuantity: 0,
+      askQuantity: 0,
+      quantityDecimals: 0,
+      hasOrders: false,
+      at: 0,
+    });
   });
 
   it('carries the last price and arrival time of the tick the book came with, and whether any level has an order count', () => {
@@ -161,7 +175,14 @@ describe('RateMeter', () => {
 });
 
 describe('fractionDigits', () => {
-  it.each([[12, 0], [0.5, 1], [0.125, 3], [1418.35, 2], [0.00001, 4], [1e21, 0]])('%p needs %p', (value, digits) => {
+  it.each([
+    [12, 0],
+    [0.5, 1],
+    [0.125, 3],
+    [1418.35, 2],
+    [0.00001, 4],
+    [1e21, 0],
+  ])('%p needs %p', (value, digits) => {
     expect(fractionDigits(value)).toBe(digits);
   });
 });

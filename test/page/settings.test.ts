@@ -1,5 +1,13 @@
 import { STALE_MS } from '../../src/page/model';
-import { KEY_STORAGE, type PageLocation, searchWithWatchlist, staleAfterMs, takeApiKey, watchlistFrom, webSocketUrl } from '../../src/page/settings';
+import {
+  KEY_STORAGE,
+  type PageLocation,
+  searchWithWatchlist,
+  staleAfterMs,
+  takeApiKey,
+  watchlistFrom,
+  webSocketUrl,
+} from '../../src/page/settings';
 
 const at = (url: string): PageLocation => {
   const u = new URL(url);

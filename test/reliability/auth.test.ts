@@ -7,7 +7,11 @@
 const crypto = require('node:crypto') as typeof import('node:crypto');
 import { ApiKeyStore } from '../../src/gateway/auth';
 
-const KEYS = ['k-one-0001', 'k-two-0002', 'k-three-0003', 'k-four-0004', 'k-five-0005'].map((key, i) => ({ key, userId: `u${i}`, broker: 'b' }));
+const KEYS = ['k-one-0001', 'k-two-0002', 'k-three-0003', 'k-four-0004', 'k-five-0005'].map((key, i) => ({
+  key,
+  userId: `u${i}`,
+  broker: 'b',
+}));
 
 describe('ApiKeyStore', () => {
   let spy: jest.SpyInstance;

@@ -12,9 +12,22 @@ const SEED = 0xfeed;
 
 const topic = fc.oneof(
   fc.constantFrom('NSE_TCS_LTP', 'NSE_INDEX_NIFTY_quote', 'CRYPTO_SOL_INR_DEPTH', 'NSE_TCS:50_Depth', 'NSE___proto___LTP'),
-  fc.constantFrom('', '_', 'NSE', 'NSE_TCS', 'NSE_TCS_', '_TCS_LTP', 'NSE__LTP', 'NSE_TCS_TRADES', 'ZERODHA_u1_orders', 'CACHE_INVALIDATE_x'),
+  fc.constantFrom(
+    '',
+    '_',
+    'NSE',
+    'NSE_TCS',
+    'NSE_TCS_',
+    '_TCS_LTP',
+    'NSE__LTP',
+    'NSE_TCS_TRADES',
+    'ZERODHA_u1_orders',
+    'CACHE_INVALIDATE_x',
+  ),
   fc.string({ maxLength: 20 }),
-  fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), fc.constantFrom('LTP', 'QUOTE', 'DEPTH', 'ltp')).map((p) => p.join('_')),
+  fc
+    .tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), fc.constantFrom('LTP', 'QUOTE', 'DEPTH', 'ltp'))
+    .map((p) => p.join('_')),
 );
 
 const level = fc.oneof(
@@ -23,7 +36,10 @@ const level = fc.oneof(
   fc.constantFrom(null, 7, 'x', []),
 );
 const book = fc.oneof(
-  fc.record({ ltp: fc.double({ noNaN: true }), depth: fc.record({ buy: fc.array(level, { maxLength: 8 }), sell: fc.array(level, { maxLength: 8 }) }) }),
+  fc.record({
+    ltp: fc.double({ noNaN: true }),
+    depth: fc.record({ buy: fc.array(level, { maxLength: 8 }), sell: fc.array(level, { maxLength: 8 }) }),
+  }),
   fc.record({ ltp: fc.double({ noNaN: true }), bids: fc.array(level, { maxLength: 8 }), asks: fc.array(level, { maxLength: 8 }) }),
 );
 const payload = fc.oneof(

@@ -190,11 +190,21 @@ class Publish extends OnKey implements fc.Command<Model, Real> {
     m.last.set(keyOf(this.s), last);
     m.topics.add(formatTopic({ exchange, symbol, mode: this.mode }));
     for (const frames of r.inbox.values()) frames.length = 0;
-    r.hub.publish({ exchange, symbol, mode: this.mode, key: formatTopic({ exchange, symbol, mode: this.mode }), data: { ltp: price }, json: undefined, bytes: undefined });
+    r.hub.publish({
+      exchange,
+      symbol,
+      mode: this.mode,
+      key: formatTopic({ exchange, symbol, mode: this.mode }),
+      data: { ltp: price },
+      json: undefined,
+      bytes: undefined,
+    });
     for (const [id, c] of m.clients) {
       const tag = highest(c.held.get(keyOf(this.s)) ?? new Set(), this.mode);
       const got = (r.inbox.get(id) as Frame[]).map((f) => JSON.parse(f.bytes.toString('utf8')) as unknown);
-      expect(got).toStrictEqual(tag === 0 ? [] : [{ type: 'market_data', symbol, exchange, mode: tag, seq: seq[tag], data: { ltp: price }, broker: BROKER }]);
+      expect(got).toStrictEqual(
+        tag === 0 ? [] : [{ type: 'market_data', symbol, exchange, mode: tag, seq: seq[tag], data: { ltp: price }, broker: BROKER }],
+      );
     }
     checkIndex(m, r);
   }
@@ -208,7 +218,9 @@ class Snapshot extends OnKey implements fc.Command<Model, Real> {
     const frame = r.hub.snapshot(exchange, symbol, this.mode);
     const seq = m.seq.get(keyOf(this.s))?.[this.mode];
     expect(frame === undefined ? undefined : JSON.parse(frame.bytes.toString('utf8'))).toStrictEqual(
-      price === undefined ? undefined : { type: 'market_data', symbol, exchange, mode: this.mode, seq, data: { ltp: price }, broker: BROKER },
+      price === undefined
+        ? undefined
+        : { type: 'market_data', symbol, exchange, mode: this.mode, seq, data: { ltp: price }, broker: BROKER },
     );
     checkIndex(m, r);
   }

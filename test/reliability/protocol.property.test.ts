@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { nestsDeeperThan } from '../../src/gateway/protocol';
 import { ControlRateLimiter } from '../../src/gateway/rateLimiter';
-import { deepJson } from './arbitraries';
-import { nestingOf } from './protocolModel';
+import { deepJson } from '../helpers/arbitraries';
+import { nestingOf } from '../helpers/protocolModel';
 
 describe('nestsDeeperThan', () => {
   it('agrees with the parsed value’s nesting for any JSON text, strings full of brackets included', () => {
@@ -46,10 +46,12 @@ describe('ControlRateLimiter', () => {
     floodCloseMs: fc.integer({ min: 1, max: 5000 }),
   });
   /** Arrival times: gaps of 0–50 ms, often under 4 ms so the bucket runs dry. */
-  const arrivals = fc.array(fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 50 })), { minLength: 1, maxLength: 600 }).map((gaps) => {
-    let t = 1_000_000;
-    return gaps.map((g) => (t += g));
-  });
+  const arrivals = fc
+    .array(fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 50 })), { minLength: 1, maxLength: 600 })
+    .map((gaps) => {
+      let t = 1_000_000;
+      return gaps.map((g) => (t += g));
+    });
 
   it('never lets through more than burst + rate × elapsed messages', () => {
     fc.assert(

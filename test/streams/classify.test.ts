@@ -63,10 +63,13 @@ describe('marketTicks: orders and ignored topics have their own paths', () => {
 describe('TopicCache', () => {
   it('classifies each topic once, and past maxTopics forgets the topic cached longest ago', () => {
     const made: string[] = [];
-    const cache = new TopicCache((key, canonical) => {
-      made.push(canonical);
-      return { ...key, key: canonical };
-    }, { maxTopics: 2 });
+    const cache = new TopicCache(
+      (key, canonical) => {
+        made.push(canonical);
+        return { ...key, key: canonical };
+      },
+      { maxTopics: 2 },
+    );
     expect(cache.get('NSE_A_LTP')).toStrictEqual({ exchange: 'NSE', symbol: 'A', mode: 1, key: 'NSE_A_LTP' });
     cache.get('NSE_A_LTP');
     expect(cache.get('NSE_B_ltp')).toStrictEqual({ exchange: 'NSE', symbol: 'B', mode: 1, key: 'NSE_B_LTP' });

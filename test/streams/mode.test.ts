@@ -41,9 +41,7 @@ describe('parseMode', () => {
   );
 
   it('names the bad value in the message, shortened when long', () => {
-    expect((thrown(() => parseMode('FOO')) as Error).message).toBe(
-      'Invalid mode: "FOO". Use 1, 2, 3 or "LTP", "Quote", "Depth".',
-    );
+    expect((thrown(() => parseMode('FOO')) as Error).message).toBe('Invalid mode: "FOO". Use 1, 2, 3 or "LTP", "Quote", "Depth".');
     expect((thrown(() => parseMode(4)) as Error).message).toBe('Invalid mode: 4. Use 1, 2, 3 or "LTP", "Quote", "Depth".');
     expect((thrown(() => parseMode('x'.repeat(100))) as Error).message).toBe(
       `Invalid mode: "${'x'.repeat(40)}…". Use 1, 2, 3 or "LTP", "Quote", "Depth".`,

@@ -17,8 +17,7 @@ const symbol = fc.string({ unit: fc.constantFrom(...'ABCINTX09_:&-'), minLength:
  * An exchange of one segment whose symbol begins `INDEX_` spells `NSE_INDEX_…`, which the grammar
  * reads as the two-segment exchange: that topic has one meaning, so it cannot round-trip.
  */
-const unambiguous = (ex: string, sym: string): boolean =>
-  !(sym.includes('_') && twoSegment.has(`${ex}_${sym.slice(0, sym.indexOf('_'))}`));
+const unambiguous = (ex: string, sym: string): boolean => !(sym.includes('_') && twoSegment.has(`${ex}_${sym.slice(0, sym.indexOf('_'))}`));
 
 function expectRoundTrip(exchange: string, symbol: string, mode: Mode): void {
   expect(parseTopic(formatTopic({ exchange, symbol, mode }))).toStrictEqual({ exchange, symbol, mode });
@@ -57,14 +56,11 @@ describe('parseTopic (properties)', () => {
 
   it('returns null whenever the last segment is not a mode', () => {
     fc.assert(
-      fc.property(
-        fc.string({ unit: fc.constantFrom(...'ABDELOPQRSTUdeloprst_'), maxLength: 16 }),
-        (topic) => {
-          const last = topic.slice(topic.lastIndexOf('_') + 1).toUpperCase();
-          fc.pre(!(LABELS as readonly string[]).includes(last));
-          expect(parseTopic(topic)).toBeNull();
-        },
-      ),
+      fc.property(fc.string({ unit: fc.constantFrom(...'ABDELOPQRSTUdeloprst_'), maxLength: 16 }), (topic) => {
+        const last = topic.slice(topic.lastIndexOf('_') + 1).toUpperCase();
+        fc.pre(!(LABELS as readonly string[]).includes(last));
+        expect(parseTopic(topic)).toBeNull();
+      }),
       RUNS,
     );
   });

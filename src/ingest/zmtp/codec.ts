@@ -302,4 +302,3 @@ export class ZmtpSubConnection {
     return undefined;
   }
 }
-

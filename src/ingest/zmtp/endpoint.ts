@@ -44,6 +44,7 @@ export function parseZmtpEndpoint(endpoint: string, role: 'bind' | 'connect'): Z
   if (port > 65535) throw new Error(`endpoint ${endpoint}: port out of range`);
   if (role === 'connect' && (rawHost === '*' || port === 0)) throw new Error(`cannot connect to ${endpoint}: it names no host or port`);
   // `localhost` is 127.0.0.1, as libzmq (IPv4 unless ZMQ_IPV6) reads it; Node might pick ::1.
-  const host = rawHost === '*' ? undefined : rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost === 'localhost' ? '127.0.0.1' : rawHost;
+  const host =
+    rawHost === '*' ? undefined : rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost === 'localhost' ? '127.0.0.1' : rawHost;
   return { transport: 'tcp', host, port };
 }

@@ -242,7 +242,8 @@ export class ZmtpSubscriber {
         onHandshake?.();
       }
       if (reason !== undefined) conn.reject(reason);
-      else if (this.partialBytes > (this.options.maxPartialBytes ?? DEFAULT_MAX_PARTIAL_BYTES)) this.largestHolder(conn).reject('partial_bytes');
+      else if (this.partialBytes > (this.options.maxPartialBytes ?? DEFAULT_MAX_PARTIAL_BYTES))
+        this.largestHolder(conn).reject('partial_bytes');
     });
     // Errors (a reset, a refused connect) end in 'close', where the connection is cleaned up.
     socket.on('error', () => undefined);

@@ -19,5 +19,7 @@ export class LivePriceComponent {
   private readonly key = computed(() => ({ symbol: this.symbol(), exchange: this.exchange() }));
 
   /** The latest tick; a new symbol switches streams (the old one is let go). */
-  protected readonly tick = toSignal(toObservable(this.key).pipe(switchMap(({ symbol, exchange }) => this.tickcast.ticks$(symbol, exchange, 'Quote'))));
+  protected readonly tick = toSignal(
+    toObservable(this.key).pipe(switchMap(({ symbol, exchange }) => this.tickcast.ticks$(symbol, exchange, 'Quote'))),
+  );
 }

@@ -160,16 +160,32 @@ export class ProtocolModel {
       case 'unsubscribe':
         return this.unsubscribe(c, m, rid, err);
       case 'unsubscribe_all': {
-        const successful = [...c.held.values()].map((h) => ({ symbol: h.symbol, exchange: h.exchange, status: 'success', broker: user.broker }));
+        const successful = [...c.held.values()].map((h) => ({
+          symbol: h.symbol,
+          exchange: h.exchange,
+          status: 'success',
+          broker: user.broker,
+        }));
         c.held.clear();
         return [this.unsubscribeReply(successful, [], user.broker, rid)];
       }
       case 'get_broker_info':
-        return [{ type: 'broker_info', status: 'success', broker: user.broker, adapter_status: this.o.adapterStatus, user_id: user.userId, ...rid }];
+        return [
+          {
+            type: 'broker_info',
+            status: 'success',
+            broker: user.broker,
+            adapter_status: this.o.adapterStatus,
+            user_id: user.userId,
+            ...rid,
+          },
+        ];
       default: {
         const on = action === 'subscribe_orders';
         c.orders = on;
-        return [{ type: action, status: 'success', message: on ? 'Subscribed to order updates' : 'Unsubscribed from order updates', ...rid }];
+        return [
+          { type: action, status: 'success', message: on ? 'Subscribed to order updates' : 'Unsubscribed from order updates', ...rid },
+        ];
       }
     }
   }
@@ -260,7 +276,14 @@ export class ProtocolModel {
       return { symbol: e.symbol, exchange: e.exchange, status: 'success', mode: LABELS[mode - 1], depth, broker };
     });
     const out: Obj[] = [
-      { type: 'subscribe', status: status(ok, list.length - ok), subscriptions, message: 'Subscription processing complete', broker, ...rid },
+      {
+        type: 'subscribe',
+        status: status(ok, list.length - ok),
+        subscriptions,
+        message: 'Subscription processing complete',
+        broker,
+        ...rid,
+      },
     ];
     for (const a of added) {
       const snap = this.snapshot(a.exchange, a.symbol, mode);

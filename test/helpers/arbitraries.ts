@@ -60,7 +60,10 @@ export function deepJson(n: number, objects: boolean): string {
 const anyValue: fc.Arbitrary<string> = fc.oneof(
   { weight: 8, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)) },
   { weight: 3, arbitrary: oddString },
-  { weight: 2, arbitrary: fc.constantFrom('null', 'true', 'false', '0', '-0', '2.5', '1e308', '-1', '[]', '{}', '""', '"1"', '9007199254740993') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('null', 'true', 'false', '0', '-0', '2.5', '1e308', '-1', '[]', '{}', '""', '"1"', '9007199254740993'),
+  },
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 20, max: 40 }), fc.boolean()).map(([n, o]) => deepJson(n, o)) },
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 100, max: 3000 }), fc.boolean()).map(([n, o]) => deepJson(n, o)) },
 );
@@ -82,15 +85,19 @@ const nameValue = (pool: readonly string[]): fc.Arbitrary<string> =>
 
 /** `{...}` from optional [key, value-JSON] pairs; keys are written as given, duplicates allowed. */
 function objectText(pairs: readonly (readonly [string, string] | null)[]): string {
-  return '{' + pairs.filter((p): p is readonly [string, string] => p !== null).map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',') + '}';
+  return (
+    '{' +
+    pairs
+      .filter((p): p is readonly [string, string] => p !== null)
+      .map(([k, v]) => `${JSON.stringify(k)}:${v}`)
+      .join(',') +
+    '}'
+  );
 }
 
 /** A `[key, value]` pair present in `percent`% of draws. */
 const field = (key: string, value: fc.Arbitrary<string>, percent: number): fc.Arbitrary<readonly [string, string] | null> =>
-  fc.oneof(
-    { weight: 100 - percent, arbitrary: fc.constant(null) },
-    { weight: percent, arbitrary: value.map((v) => [key, v] as const) },
-  );
+  fc.oneof({ weight: 100 - percent, arbitrary: fc.constant(null) }, { weight: percent, arbitrary: value.map((v) => [key, v] as const) });
 
 /** One subscribe/unsubscribe entry: usually an object with names and maybe a mode, sometimes not. */
 const item: fc.Arbitrary<string> = fc.oneof(
@@ -129,7 +136,12 @@ const symbolsValue = fc.oneof(
 const keyValue = (keys: readonly string[]): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...keys).map((k) => JSON.stringify(k)) },
-    { weight: 3, arbitrary: fc.constantFrom('wrong-key', '', ' ', ...keys.map((k) => k + ' '), ...keys.map((k) => k.toUpperCase())).map((k) => JSON.stringify(k)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .constantFrom('wrong-key', '', ' ', ...keys.map((k) => k + ' '), ...keys.map((k) => k.toUpperCase()))
+        .map((k) => JSON.stringify(k)),
+    },
     { weight: 1, arbitrary: anyValue },
   );
 
@@ -158,7 +170,9 @@ function request(keys: readonly string[]): fc.Arbitrary<string> {
       field('constructor', fc.oneof(fc.constant('{"prototype":{"polluted":true}}'), anyValue), 5),
     )
     .chain(([actionKey, actionValue, ...rest]) =>
-      fc.shuffledSubarray(rest, { minLength: rest.length, maxLength: rest.length }).map((shuffled) => objectText([[actionKey, actionValue], ...shuffled])),
+      fc
+        .shuffledSubarray(rest, { minLength: rest.length, maxLength: rest.length })
+        .map((shuffled) => objectText([[actionKey, actionValue], ...shuffled])),
     );
 }
 
@@ -170,26 +184,51 @@ const hugeRequest: fc.Arbitrary<string> = fc
     hugeValue,
     fc.constantFrom('[0]', '[' + Array(150_000).fill('0').join(',') + ']'),
   )
-  .map(([action, key, value, symbols]) => `{"action":${JSON.stringify(action)},"exchange":"NSE","symbols":${symbols},${JSON.stringify(key)}:${value}}`);
+  .map(
+    ([action, key, value, symbols]) =>
+      `{"action":${JSON.stringify(action)},"exchange":"NSE","symbols":${symbols},${JSON.stringify(key)}:${value}}`,
+  );
 
 const validMode = fc.constantFrom('1', '2', '3', '"LTP"', '"quote"', '" Depth "');
 const poolItem = fc
   .tuple(fc.constantFrom(...SYMBOLS), fc.constantFrom(...EXCHANGES), fc.option(validMode, { nil: undefined }))
-  .map(([symbol, exchange, mode]) => `{"symbol":${JSON.stringify(symbol)},"exchange":${JSON.stringify(exchange)}${mode ? `,"mode":${mode}` : ''}}`);
+  .map(
+    ([symbol, exchange, mode]) =>
+      `{"symbol":${JSON.stringify(symbol)},"exchange":${JSON.stringify(exchange)}${mode ? `,"mode":${mode}` : ''}}`,
+  );
 
 /** Requests a real client sends, so the connections hold (and drop) plenty while the rest fuzzes. */
 function wellFormed(keys: readonly string[]): fc.Arbitrary<string> {
-  const rid = fc.option(fc.string({ maxLength: 8 }).map((r) => `,"request_id":${JSON.stringify(r)}`), { nil: '' });
+  const rid = fc.option(
+    fc.string({ maxLength: 8 }).map((r) => `,"request_id":${JSON.stringify(r)}`),
+    { nil: '' },
+  );
   return fc.oneof(
-    { weight: 24, arbitrary: fc.tuple(fc.constantFrom('subscribe', 'unsubscribe'), fc.array(poolItem, { minLength: 1, maxLength: 8 }), validMode, rid).map(([a, xs, m, r]) => `{"action":"${a}","symbols":[${xs.join(',')}],"mode":${m}${r}}`) },
-    { weight: 12, arbitrary: fc.tuple(fc.constantFrom('subscribe', 'unsubscribe'), poolItem, rid).map(([a, x, r]) => `{"action":"${a}",${x.slice(1, -1)}${r}}`) },
-    { weight: 1, arbitrary: fc.tuple(manyItems, fc.option(validMode, { nil: undefined })).map(([xs, m]) => `{"action":"subscribe","symbols":${xs}${m ? `,"mode":${m}` : ''}}`) },
+    {
+      weight: 24,
+      arbitrary: fc
+        .tuple(fc.constantFrom('subscribe', 'unsubscribe'), fc.array(poolItem, { minLength: 1, maxLength: 8 }), validMode, rid)
+        .map(([a, xs, m, r]) => `{"action":"${a}","symbols":[${xs.join(',')}],"mode":${m}${r}}`),
+    },
+    {
+      weight: 12,
+      arbitrary: fc
+        .tuple(fc.constantFrom('subscribe', 'unsubscribe'), poolItem, rid)
+        .map(([a, x, r]) => `{"action":"${a}",${x.slice(1, -1)}${r}}`),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(manyItems, fc.option(validMode, { nil: undefined }))
+        .map(([xs, m]) => `{"action":"subscribe","symbols":${xs}${m ? `,"mode":${m}` : ''}}`),
+    },
     { weight: 4, arbitrary: rid.map((r) => `{"action":"unsubscribe_all"${r}}`) },
     { weight: 8, arbitrary: fc.constantFrom(...keys).map((k) => `{"action":"authenticate","api_key":${JSON.stringify(k)}}`) },
   );
 }
 
-const textFrame = (text: fc.Arbitrary<string>): fc.Arbitrary<WireFrame> => text.map((t) => ({ bytes: Buffer.from(t, 'utf8'), binary: false }));
+const textFrame = (text: fc.Arbitrary<string>): fc.Arbitrary<WireFrame> =>
+  text.map((t) => ({ bytes: Buffer.from(t, 'utf8'), binary: false }));
 
 /**
  * Any frame a hostile or buggy client might send, with the given API keys sometimes right. Frames
@@ -204,7 +243,21 @@ export function clientFrame(keys: readonly string[], maxBytes: number): fc.Arbit
       {
         weight: 2,
         arbitrary: textFrame(
-          fc.constantFrom('', ' ', 'null', '[]', '"str"', '123', 'true', '{', '{"action":"ping"', '\ufeff{"action":"ping"}', ' {"action":"ping"} ', 'NaN', '{"action":"ping",}'),
+          fc.constantFrom(
+            '',
+            ' ',
+            'null',
+            '[]',
+            '"str"',
+            '123',
+            'true',
+            '{',
+            '{"action":"ping"',
+            '\ufeff{"action":"ping"}',
+            ' {"action":"ping"} ',
+            'NaN',
+            '{"action":"ping",}',
+          ),
         ),
       },
       { weight: 2, arbitrary: textFrame(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v))) },

@@ -1,6 +1,5 @@
 /**
- * Helpers of the reliability tests that the shared ones (test/helpers) do not cover: a proxy in a
- * child process (to measure its heap, descriptors and RSS, or to kill it), a publisher in a child
+ * The reliability tests' processes: a proxy in a child process (to measure its heap, descriptors and RSS, or to kill it), a publisher in a child
  * process (to kill it mid-stream), and a raw WebSocket client that reads as slowly as it is told.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -10,10 +9,10 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { ServeConfig } from '../../src/config';
-import { ALICE, BOB, BROKER } from '../helpers/proxy';
+import { ROOT } from './cliProcess';
+import { ALICE, BOB, BROKER } from './proxy';
 import type { ChildMeasure, ChildReady, ChildSample } from './proxyChild';
 
-const ROOT = join(__dirname, '..', '..');
 /** Inside the project, so the bundle's `require('zeromq')` resolves from node_modules. */
 const CHILD_BUNDLE = join(ROOT, 'node_modules', '.cache', 'tickcast-reliability', 'proxyChild.js');
 let bundled = false;
@@ -88,7 +87,9 @@ export class ChildProxy {
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     const ready = await new Promise<ChildReady>((resolve, reject) => {
-      child.once('message', (msg: { ready?: ChildReady }) => (msg.ready ? resolve(msg.ready) : reject(new Error(`unexpected ${JSON.stringify(msg)}`))));
+      child.once('message', (msg: { ready?: ChildReady }) =>
+        msg.ready ? resolve(msg.ready) : reject(new Error(`unexpected ${JSON.stringify(msg)}`)),
+      );
       child.once('exit', (code) => reject(new Error(`proxy child exited with ${String(code)} before it was ready:\n${stderr}`)));
     });
     const proxy = new ChildProxy(child, ready.port, ready.zmq);

@@ -64,7 +64,11 @@ async function main(): Promise<void> {
       };
       process.send?.({ measure: m });
     } else if (msg === 'sample') {
-      const sample: ChildSample = { rss: process.memoryUsage.rss(), clients: proxy.gateway.clientCount(), disconnects: { ...proxy.stats.disconnects } };
+      const sample: ChildSample = {
+        rss: process.memoryUsage.rss(),
+        clients: proxy.gateway.clientCount(),
+        disconnects: { ...proxy.stats.disconnects },
+      };
       process.send?.({ sample });
     } else if (msg === 'close') {
       void proxy.close().then(() => process.exit(0));

@@ -1,20 +1,13 @@
 import { type Observable, ReplaySubject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { createTickcastClient, type TickcastClient, type TickcastClientOptions, type TickcastStatus } from '../../src/client';
-import { FakeServer, type FakeServerOptions, GOOD_KEY } from './fakeSocket';
+import { FakeServer, type FakeServerOptions, GOOD_KEY } from './fakeServer';
 
 /**
  * Backoff used by the client tests. With `random = () => 0.5` (half the jitter taken off) the
  * delays are 75, 150, 300, 600, then 750 (1000 capped, less 25 %) for ever.
  */
 export const TEST_BACKOFF = { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.5 } as const;
-
-/** A `TestScheduler` asserting with Jest's strict deep equality (errors compare by class and fields). */
-export function testScheduler(): TestScheduler {
-  return new TestScheduler((actual, expected) => {
-    expect(actual).toStrictEqual(expected);
-  });
-}
 
 /**
  * Everything `source` emits from now on, replayed: lets a marble assertion see values emitted

@@ -117,7 +117,14 @@ export class MiniProxy {
       case 'subscribe': {
         const items = frame['symbols'] as { symbol: string; exchange: string }[];
         const subscriptions = items.map((item) => ({ ...item, status: 'success', mode: 'LTP', depth: 5, broker: 'mini' }));
-        reply({ type: 'subscribe', status: 'success', subscriptions, message: 'Subscription processing complete', broker: 'mini', ...echo });
+        reply({
+          type: 'subscribe',
+          status: 'success',
+          subscriptions,
+          message: 'Subscription processing complete',
+          broker: 'mini',
+          ...echo,
+        });
         break;
       }
       case 'unsubscribe':
