@@ -125,7 +125,8 @@ async function main(): Promise<void> {
     if (msg.cmd === 'connect') {
       const conns = msg['conns'] as number;
       // One at a time: OpenAlgo's proxy answers each subscribe of 1,000 symbols with 1,000 adapter calls.
-      for (let i = 0; i < conns; i++) await open(msg['port'] as number, msg['apiKey'] as string, msg['keys'] as number, msg['mode'] as number | string);
+      for (let i = 0; i < conns; i++)
+        await open(msg['port'] as number, msg['apiKey'] as string, msg['keys'] as number, msg['mode'] as number | string);
       return { connections: sockets.length };
     }
     if (msg.cmd === 'window') {

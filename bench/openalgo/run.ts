@@ -87,7 +87,8 @@ function parseArgs(argv: readonly string[]): Options {
   };
   const openalgoRoot = get('openalgo-root');
   const python = get('python');
-  if (!openalgoRoot || !python) throw new Error('usage: run.js --openalgo-root DIR --python PYTHON [--rounds N] [--clients 1,10] [--window-s S] [--out FILE]');
+  if (!openalgoRoot || !python)
+    throw new Error('usage: run.js --openalgo-root DIR --python PYTHON [--rounds N] [--clients 1,10] [--window-s S] [--out FILE]');
   return {
     openalgoRoot: resolve(openalgoRoot),
     python,
@@ -187,16 +188,19 @@ async function driveHost(endpoint: string, apiKey: string, keys: number): Promis
     await dealer.send(['', rid, JSON.stringify(req)]);
     for (;;) {
       const frames = await dealer.receive();
-      if (frames[frames.length - 2]?.toString() === rid) return JSON.parse((frames[frames.length - 1] as Buffer).toString()) as Record<string, unknown>;
+      if (frames[frames.length - 2]?.toString() === rid)
+        return JSON.parse((frames[frames.length - 1] as Buffer).toString()) as Record<string, unknown>;
     }
   };
   try {
     const verified = await ask({ op: 'verify', api_key: apiKey });
-    if (verified['ok'] !== true || verified['user_id'] !== USER) throw new Error(`feed host did not verify the key: ${JSON.stringify(verified)}`);
+    if (verified['ok'] !== true || verified['user_id'] !== USER)
+      throw new Error(`feed host did not verify the key: ${JSON.stringify(verified)}`);
     const items = Array.from({ length: keys }, (_, i) => ({ exchange: 'NSE', symbol: `S${i}`, mode: 2, depth: 5 }));
     const sub = await ask({ op: 'subscribe', user_id: USER, broker: verified['broker'], items });
     const results = (sub['results'] ?? []) as { ok?: boolean }[];
-    if (sub['ok'] !== true || results.length !== keys || results.some((r) => r.ok !== true)) throw new Error(`feed host subscribe failed: ${JSON.stringify(sub).slice(0, 300)}`);
+    if (sub['ok'] !== true || results.length !== keys || results.some((r) => r.ok !== true))
+      throw new Error(`feed host subscribe failed: ${JSON.stringify(sub).slice(0, 300)}`);
   } finally {
     dealer.close();
   }
@@ -225,17 +229,49 @@ async function startSystem(opts: Options, system: System, apiKey: string, contro
   const measured: Record<string, Server> = {};
   try {
     if (system === 'openalgo') {
-      const proxy = new Server('openalgo-proxy', opts.python, [launcher, 'proxy', '--root', opts.openalgoRoot], pythonEnv({ WEBSOCKET_HOST: '127.0.0.1', WEBSOCKET_PORT: String(wsPort), ZMQ_HOST: '127.0.0.1', ZMQ_PORT: String(zmqPort) }), opts.openalgoRoot, log('proxy'));
+      const proxy = new Server(
+        'openalgo-proxy',
+        opts.python,
+        [launcher, 'proxy', '--root', opts.openalgoRoot],
+        pythonEnv({ WEBSOCKET_HOST: '127.0.0.1', WEBSOCKET_PORT: String(wsPort), ZMQ_HOST: '127.0.0.1', ZMQ_PORT: String(zmqPort) }),
+        opts.openalgoRoot,
+        log('proxy'),
+      );
       servers.push(proxy);
       measured['openalgo_proxy'] = proxy;
       await waitForPort(wsPort, proxy, 60_000);
       return { wsPort, zmqPort, servers, measured };
     }
     const controlEndpoint = `tcp://127.0.0.1:${controlPort}`;
-    const host = new Server('feed-host', opts.python, [launcher, 'host', '--root', opts.openalgoRoot, '--host-script', join(ROOT, 'contrib', 'openalgo', 'tickcast_host.py'), '--control', controlEndpoint], pythonEnv({ ZMQ_HOST: '127.0.0.1', ZMQ_PORT: String(zmqPort) }), opts.openalgoRoot, log('host'));
+    const host = new Server(
+      'feed-host',
+      opts.python,
+      [
+        launcher,
+        'host',
+        '--root',
+        opts.openalgoRoot,
+        '--host-script',
+        join(ROOT, 'contrib', 'openalgo', 'tickcast_host.py'),
+        '--control',
+        controlEndpoint,
+      ],
+      pythonEnv({ ZMQ_HOST: '127.0.0.1', ZMQ_PORT: String(zmqPort) }),
+      opts.openalgoRoot,
+      log('host'),
+    );
     servers.push(host);
     await waitForPort(controlPort, host, 60_000);
-    const args = [join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--port', String(wsPort), '--zmq-bind', `tcp://127.0.0.1:${zmqPort}`, '--log-level', 'warn'];
+    const args = [
+      join(ROOT, 'dist', 'src', 'cli.js'),
+      'serve',
+      '--port',
+      String(wsPort),
+      '--zmq-bind',
+      `tcp://127.0.0.1:${zmqPort}`,
+      '--log-level',
+      'warn',
+    ];
     if (control) args.push('--control', controlEndpoint, '--control-timeout-ms', '60000');
     else args.push('--api-key', `${apiKey}:${USER}:${BROKER}`);
     const tickcast = new Server('tickcast', process.execPath, args, process.env, ROOT, log('tickcast'));
@@ -252,11 +288,22 @@ async function startSystem(opts: Options, system: System, apiKey: string, contro
 }
 
 async function runOne(opts: Options, system: System, clients: number, round: number, apiKey: string, control: boolean): Promise<RunResult> {
-  const { wsPort, zmqPort, servers, measured, hostDrivenBy } = await startSystem(opts, system, apiKey, control, `${system}-${clients}c-r${round}`);
+  const { wsPort, zmqPort, servers, measured, hostDrivenBy } = await startSystem(
+    opts,
+    system,
+    apiKey,
+    control,
+    `${system}-${clients}c-r${round}`,
+  );
   const children: Child[] = [];
   try {
     const lifetime = (opts.warmS + opts.windowS + 180) * 1000;
-    const publisher = new Child('publisher', join(HERE, 'publisher.js'), { endpoint: `tcp://127.0.0.1:${zmqPort}`, keys: opts.keys, ratePerKey: opts.rate, maxLifetimeMs: lifetime });
+    const publisher = new Child('publisher', join(HERE, 'publisher.js'), {
+      endpoint: `tcp://127.0.0.1:${zmqPort}`,
+      keys: opts.keys,
+      ratePerKey: opts.rate,
+      maxLifetimeMs: lifetime,
+    });
     children.push(publisher);
     await publisher.waitFor('ready', 10_000);
     const client = new Child('clients', join(HERE, 'client.js'), { maxLifetimeMs: lifetime });
@@ -325,7 +372,12 @@ interface ManagerCheck {
  * `market_data` read as `data.symbol` / `data.exchange` (upper-cased) and the fields of `data.data`
  * it caches; `type || status` decides the case, as there.
  */
-function managerSession(port: number, apiKey: string, symbols: readonly string[], listenMs: number): Promise<Omit<ManagerCheck, 'system' | 'wrongKey'>> {
+function managerSession(
+  port: number,
+  apiKey: string,
+  symbols: readonly string[],
+  listenMs: number,
+): Promise<Omit<ManagerCheck, 'system' | 'wrongKey'>> {
   return new Promise((done, fail) => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}`);
     const ticks: Record<string, number> = Object.fromEntries(symbols.map((s) => [`NSE:${s}`, 0]));
@@ -339,7 +391,15 @@ function managerSession(port: number, apiKey: string, symbols: readonly string[]
       if (finished) return;
       finished = true;
       const sample = cache.get(`NSE:${symbols[0] ?? ''}`);
-      const result = { auth, subscribe, ticksPerSymbol: ticks, sample, fieldsPresent: Object.entries(sample ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k) };
+      const result = {
+        auth,
+        subscribe,
+        ticksPerSymbol: ticks,
+        sample,
+        fieldsPresent: Object.entries(sample ?? {})
+          .filter(([, v]) => v !== undefined)
+          .map(([k]) => k),
+      };
       socket.once('close', () => done(result));
       socket.close();
     };
@@ -364,7 +424,9 @@ function managerSession(port: number, apiKey: string, symbols: readonly string[]
           finish();
           return;
         }
-        socket.send(JSON.stringify({ action: 'subscribe', symbols: symbols.map((symbol) => ({ symbol, exchange: 'NSE' })), mode: 'Quote' }));
+        socket.send(
+          JSON.stringify({ action: 'subscribe', symbols: symbols.map((symbol) => ({ symbol, exchange: 'NSE' })), mode: 'Quote' }),
+        );
         clearTimeout(timer);
         setTimeout(finish, listenMs);
       } else if (type === 'subscribe') {
@@ -401,14 +463,31 @@ function managerSession(port: number, apiKey: string, symbols: readonly string[]
 
 async function managerCheck(opts: Options, system: System, apiKey: string, control: boolean): Promise<ManagerCheck> {
   const started = await startSystem(opts, system, apiKey, control, `${system}-check`);
-  const publisher = new Child('publisher', join(HERE, 'publisher.js'), { endpoint: `tcp://127.0.0.1:${started.zmqPort}`, keys: opts.keys, ratePerKey: opts.rate, maxLifetimeMs: 120_000 });
+  const publisher = new Child('publisher', join(HERE, 'publisher.js'), {
+    endpoint: `tcp://127.0.0.1:${started.zmqPort}`,
+    keys: opts.keys,
+    ratePerKey: opts.rate,
+    maxLifetimeMs: 120_000,
+  });
   try {
     await publisher.waitFor('ready', 10_000);
     const wrong = await managerSession(started.wsPort, randomBytes(32).toString('hex'), ['S0'], 1000);
     const good = await managerSession(started.wsPort, apiKey, ['S0', 'S1', 'S500', 'S999'], 3000);
     const python = await new Promise<string>((done, fail) =>
-      execFile(opts.python, [join(SRC_HERE, 'openalgo_launcher.py'), 'client-check', '--root', opts.openalgoRoot, '--port', String(started.wsPort), '--api-key', apiKey], { env: pythonEnv({}), encoding: 'utf8', timeout: 60_000 }, (err, stdout) =>
-        err ? fail(err) : done(stdout),
+      execFile(
+        opts.python,
+        [
+          join(SRC_HERE, 'openalgo_launcher.py'),
+          'client-check',
+          '--root',
+          opts.openalgoRoot,
+          '--port',
+          String(started.wsPort),
+          '--api-key',
+          apiKey,
+        ],
+        { env: pythonEnv({}), encoding: 'utf8', timeout: 60_000 },
+        (err, stdout) => (err ? fail(err) : done(stdout)),
       ),
     );
     const pythonClient = JSON.parse(python.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
@@ -443,12 +522,32 @@ function summary(results: readonly RunResult[]): string {
       const rs = results.filter((r) => r.clients === clients && r.system === system);
       if (rs.length === 0) continue;
       const cpu = Object.keys(rs[0]?.cpu ?? {})
-        .map((k) => `${k} ${range(rs.map((r) => r.cpu[k] as number), 1)}%`)
+        .map(
+          (k) =>
+            `${k} ${range(
+              rs.map((r) => r.cpu[k] as number),
+              1,
+            )}%`,
+        )
         .join(', ');
       const main = system === 'openalgo' ? 'openalgo_proxy' : 'tickcast';
-      const perFrame = rs.filter((r) => r.receivedInWindow).map((r) => ((r.cpu[main] as number) / 100) * r.windowS * 1e6 / (r.receivedInWindow as number));
+      const perFrame = rs
+        .filter((r) => r.receivedInWindow)
+        .map((r) => (((r.cpu[main] as number) / 100) * r.windowS * 1e6) / (r.receivedInWindow as number));
       lines.push(
-        `  ${clients}c ${system}: ${cpu};${perFrame.length > 0 ? ` ${main} CPU per frame received ${range(perFrame, 1)} µs;` : ''} delivered ${range(rs.map((r) => (100 * r.delivered) / r.expected), 2)}%; p50 ${range(rs.map((r) => r.p50Ms), 2)} ms; p99 ${range(rs.map((r) => r.p99Ms), 2)} ms; machine ${range(rs.map((r) => r.machineBusyPct), 0)}%`,
+        `  ${clients}c ${system}: ${cpu};${perFrame.length > 0 ? ` ${main} CPU per frame received ${range(perFrame, 1)} µs;` : ''} delivered ${range(
+          rs.map((r) => (100 * r.delivered) / r.expected),
+          2,
+        )}%; p50 ${range(
+          rs.map((r) => r.p50Ms),
+          2,
+        )} ms; p99 ${range(
+          rs.map((r) => r.p99Ms),
+          2,
+        )} ms; machine ${range(
+          rs.map((r) => r.machineBusyPct),
+          0,
+        )}%`,
       );
     }
     const ratios: number[] = [];
@@ -460,7 +559,10 @@ function summary(results: readonly RunResult[]): string {
       ratios.push(oa / (b.cpu['tickcast'] as number));
       ratiosWithHost.push(oa / ((b.cpu['tickcast'] as number) + (b.cpu['feed_host'] ?? 0)));
     }
-    if (ratios.length > 0) lines.push(`  ${clients}c OpenAlgo proxy CPU / Tickcast CPU, same round: ${range(ratios, 1)}× (/ Tickcast + host: ${range(ratiosWithHost, 1)}×)`);
+    if (ratios.length > 0)
+      lines.push(
+        `  ${clients}c OpenAlgo proxy CPU / Tickcast CPU, same round: ${range(ratios, 1)}× (/ Tickcast + host: ${range(ratiosWithHost, 1)}×)`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -471,7 +573,9 @@ async function main(): Promise<void> {
     // The summary of earlier runs' JSON files (--out), pooled: each round's pair stays a pair.
     const results = process.argv
       .slice(summarize + 1)
-      .flatMap((file, i) => (JSON.parse(readFileSync(file, 'utf8')) as { results: RunResult[] }).results.map((r) => ({ ...r, round: r.round + 100 * i })));
+      .flatMap((file, i) =>
+        (JSON.parse(readFileSync(file, 'utf8')) as { results: RunResult[] }).results.map((r) => ({ ...r, round: r.round + 100 * i })),
+      );
     process.stdout.write(summary(results));
     return;
   }
@@ -479,12 +583,18 @@ async function main(): Promise<void> {
   mkdirSync(opts.logDir, { recursive: true });
   const control = tickcastHasControl();
   const apiKey = randomBytes(32).toString('hex');
-  execFileSync(opts.python, [join(SRC_HERE, 'openalgo_launcher.py'), 'seed', '--root', opts.openalgoRoot, '--api-key', apiKey, '--user', USER, '--broker', BROKER], {
-    env: pythonEnv({}),
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 120_000,
-  });
-  process.stdout.write(`key stored in OpenAlgo's DB; Tickcast ${control ? 'drives the feed host (--control)' : 'has no --control: --api-key, the runner drives the host'}\n`);
+  execFileSync(
+    opts.python,
+    [join(SRC_HERE, 'openalgo_launcher.py'), 'seed', '--root', opts.openalgoRoot, '--api-key', apiKey, '--user', USER, '--broker', BROKER],
+    {
+      env: pythonEnv({}),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 120_000,
+    },
+  );
+  process.stdout.write(
+    `key stored in OpenAlgo's DB; Tickcast ${control ? 'drives the feed host (--control)' : 'has no --control: --api-key, the runner drives the host'}\n`,
+  );
   if (opts.check) {
     const checks: ManagerCheck[] = [];
     for (const system of ['openalgo', 'tickcast'] as const) {
