@@ -271,6 +271,9 @@ async function startSystem(opts: Options, system: System, apiKey: string, contro
       `tcp://127.0.0.1:${zmqPort}`,
       '--log-level',
       'warn',
+      // The label its market_data frames carry; the host names the user's broker (docs/openalgo.md).
+      '--broker',
+      BROKER,
     ];
     if (control) args.push('--control', controlEndpoint, '--control-timeout-ms', '60000');
     else args.push('--api-key', `${apiKey}:${USER}:${BROKER}`);
