@@ -10,7 +10,7 @@ Run from anywhere with OpenAlgo's Python (its venv), the OpenAlgo root given by 
     python3 openalgo_launcher.py host  --root R --host-script .../tickcast_host.py --control tcp://...
     python3 openalgo_launcher.py client-check --root R --port P --api-key KEY   # OpenAlgo's own client
 
-- seed: creates OpenAlgo's tables and stores the key with OpenAlgo's own functions
+- seed: creates auth_db's tables (only those) and stores the key with OpenAlgo's own functions
   (database.auth_db.upsert_auth for the user's broker, upsert_api_key for the Argon2 key hash), so
   both the proxy and the feed host verify it the way they would in an installation;
 - proxy: OpenAlgo's WebSocketProxy, its create_broker_adapter replaced by the stand-in (the name is
@@ -98,8 +98,8 @@ def seed(args):
     auth_db.upsert_api_key(args.user, args.api_key)
     user = auth_db.verify_api_key(args.api_key)
     if user != args.user:
-        print(f"seed: the stored key does not verify (got {user!r})", file=sys.stderr)
-        return 1
+        print(f"seed: the stored key does not verify (got {user!r})", file=sys.stderr, flush=True)
+        os._exit(1)
     print(f"seed: key of user {user} on broker {auth_db.get_broker_name(args.api_key)} stored", flush=True)
     # upsert_auth starts OpenAlgo's order-update listener for the broker (a thread that keeps
     # retrying a broker it cannot reach here): nothing else to wait for.
