@@ -9,4 +9,5 @@ const client = createTickcastClient({
 client.status$.subscribe({ next: (status) => console.log('status', status), error: (err: Error) => console.error(err.message) });
 client.ltp$('RELIANCE', 'NSE').subscribe((ltp) => console.log('NSE:RELIANCE', ltp));
 client.ticks$('TCS', 'NSE', 'Quote').subscribe((t) => console.log('NSE:TCS', t.data.ltp, 'volume', t.data.volume));
-process.once('SIGINT', () => client.close());
+// Ctrl+C (which npm may pass on a second time) or a stop: close the client; the process ends once the socket has.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => client.close());

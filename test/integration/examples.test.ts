@@ -64,6 +64,8 @@ describe('examples', () => {
     });
     let stdout = '';
     let stderr = '';
+    // The pipe ends when every process holding it (npm and the example it runs) has let go.
+    const stdoutEnded = new Promise<void>((resolve) => child.stdout.once('end', () => resolve()));
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     const seen = (pattern: RegExp, timeoutMs: number): Promise<void> =>
@@ -85,9 +87,11 @@ describe('examples', () => {
     // npm got Ctrl+C too: it ends with its script's code (0) or, when its own signal handling wins
     // the race, by that signal (a shell reports 130); either way after the script has ended.
     expect([0, 'SIGINT']).toContain(await exited);
-    // The example closed its client on SIGINT, and nothing of the command is left running.
+    // Nothing of the command is left running, and the example closed its client on SIGINT (it may
+    // write that after npm has already gone: read the pipe to its end).
+    await groupGone(group, 5000);
+    await stdoutEnded;
     expect(stdout).toMatch(/^status closed$/m);
     expect(stderr).toBe('');
-    await groupGone(group, 5000);
   }, 150_000);
 });

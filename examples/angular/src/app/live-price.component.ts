@@ -1,7 +1,7 @@
 import { DecimalPipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import { toObservable, toSignal } from '@angular/core/rxjs-interop';
-import { switchMap } from 'rxjs';
+import { startWith, switchMap } from 'rxjs';
 import { TickcastService } from './tickcast.service';
 
 /** `<app-live-price [symbol]="'NIFTY'" exchange="NSE_INDEX" />`, with signals: follows input changes. */
@@ -18,8 +18,13 @@ export class LivePriceComponent {
   private readonly tickcast = inject(TickcastService);
   private readonly key = computed(() => ({ symbol: this.symbol(), exchange: this.exchange() }));
 
-  /** The latest tick; a new symbol switches streams (the old one is let go). */
+  /**
+   * The latest tick; a new symbol switches streams (the old one is let go) and starts empty, so the
+   * old symbol's last price is never shown under the new name.
+   */
   protected readonly tick = toSignal(
-    toObservable(this.key).pipe(switchMap(({ symbol, exchange }) => this.tickcast.ticks$(symbol, exchange, 'Quote'))),
+    toObservable(this.key).pipe(
+      switchMap(({ symbol, exchange }) => this.tickcast.ticks$(symbol, exchange, 'Quote').pipe(startWith(undefined))),
+    ),
   );
 }
