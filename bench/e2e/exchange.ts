@@ -12,6 +12,7 @@
 import type { TickGroup } from './feed';
 import { Session, type SessionSpec, type StepResult, type TargetKind } from './session';
 import type { ProbeReport } from './client';
+import { mulberry32 } from '../../src/sim/market';
 
 /** Sizes of scenarios 8 and 9. */
 export interface ExchangeScale {
@@ -97,18 +98,6 @@ export function exchangeGroups(x: ExchangeScale): TickGroup[] {
   return groups;
 }
 
-/** A seeded generator (mulberry32): the same picks on every run and for every target. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` distinct keys of `[0, universe)`, sorted. */
 export function pickKeys(count: number, universe: number, random: () => number): number[] {
   const picked = new Set<number>();
@@ -129,7 +118,7 @@ export function holdersPerGroup(groups: readonly TickGroup[], sets: readonly (re
 
 /** The key sets of scenario 8: the small clients, then the big ones. */
 export function exchangeSets(x: ExchangeScale): number[][] {
-  const random = seeded(8);
+  const random = mulberry32(8);
   const sets: number[][] = [];
   for (let c = 0; c < x.smallClients; c++) sets.push(pickKeys(x.smallKeys, x.universe, random));
   for (let c = 0; c < x.bigClients; c++) sets.push(pickKeys(x.bigKeys, x.universe, random));
@@ -212,7 +201,7 @@ export async function runExchange(target: TargetKind, x: ExchangeScale, log: (li
       holders: holdersPerGroup(groups, sets, x.universe),
     });
     // The feed runs on for a few seconds after the window: the timed subscribe meets the same load.
-    const probeSet = pickKeys(x.probeKeys, x.universe, seeded(88));
+    const probeSet = pickKeys(x.probeKeys, x.universe, mulberry32(88));
     let probe: ProbeReport | undefined;
     let probeError: string | undefined;
     try {

@@ -14,22 +14,9 @@ import { formatTopic } from '../../streams';
 import { buildPage, ensureChromium, launchChromium, price } from '../helpers/chromium';
 import { buildCli, CliProcess, ROOT } from '../helpers/cliProcess';
 import { Scope } from '../helpers/scope';
+import { DEFAULT_WATCHLIST } from '../../src/page/model';
 
 const API_KEY = 'feedc0de'.repeat(4);
-const DEFAULT_WATCHLIST = [
-  'NSE:RELIANCE',
-  'NSE:TCS',
-  'NSE:INFY',
-  'NSE_INDEX:NIFTY',
-  'CRYPTO:BTC_INR',
-  'NSE_INDEX:BANKNIFTY',
-  'CRYPTO:ETH_INR',
-  'NSE:HDFCBANK',
-  'NFO:NIFTY30JAN25FUT',
-  'NSE:ICICIBANK',
-  'CRYPTO:SOL_INR',
-  'NSE:SBIN',
-];
 /** Published by this test, so it can stop and resume one symbol's feed. */
 const PAUSED = 'TEST:PAUSED';
 /** Never published: it must say so rather than show dashes. */
