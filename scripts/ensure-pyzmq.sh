@@ -6,13 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/apt-install.sh"
 
-found() {
-  local py
-  for py in /usr/bin/python3 "$(command -v python3 2>/dev/null || true)"; do
-    if [ -n "$py" ] && [ -x "$py" ] && "$py" -c 'import zmq' 2>/dev/null; then echo "$py"; return 0; fi
-  done
-  return 1
-}
+found() { python_with 'import zmq'; }
 
 if found; then exit 0; fi
 apt_install ensure-pyzmq found python3-zmq

@@ -36,3 +36,13 @@ apt_install() {
   }
   "$found" || { echo "$name: $* installed, but still not found where expected." >&2; exit 1; }
 }
+
+# Prints the first python3 (Debian's, then the one on PATH) that can run the Python statement $1,
+# e.g. `python_with 'import zmq'`; returns 1 when none can. For the FOUND_CMD of the Python ensures.
+python_with() {
+  local py
+  for py in /usr/bin/python3 "$(command -v python3 2>/dev/null || true)"; do
+    if [ -n "$py" ] && [ -x "$py" ] && "$py" -c "$1" 2>/dev/null; then echo "$py"; return 0; fi
+  done
+  return 1
+}
